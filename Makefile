@@ -1,0 +1,24 @@
+# The one command that runs every test: go vet, then every test with the race
+# detector. Tests that need Redis start their own redis-server on a free port.
+.PHONY: test run lint bench fuzz
+
+test:
+	go vet ./...
+	go test -race -count=1 ./...
+
+run:
+	go run ./cmd/helpline
+
+lint:
+	go run ./cmd/helpline lint
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./bot/...
+
+# A short fuzzing pass over every parser; raise FUZZTIME for a longer one.
+FUZZTIME ?= 20s
+fuzz:
+	go test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./bot/flow/
+	go test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) ./bot/flow/
+	go test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./bot/flow/
+	go test -run '^$$' -fuzz FuzzSessionDecode -fuzztime $(FUZZTIME) ./bot/

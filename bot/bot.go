@@ -1,0 +1,93 @@
+// Package bot holds the helpline's domain types: what a person sends, what the
+// bot answers, and the contract every channel adapter keeps. It does no I/O and
+// imports none of its subpackages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Channel names the kind of channel a person writes on.
+type Channel string
+
+// The channels the helpline serves.
+const (
+	Telegram Channel = "telegram"
+	SMS      Channel = "sms"
+	WhatsApp Channel = "whatsapp"
+	Web      Channel = "web"
+)
+
+// Inbound is one message from a person, normalised by a channel adapter.
+// Address and Text identify or describe the person: they are never logged.
+type Inbound struct {
+	Channel Channel
+	// Address is what the channel needs to reply (a chat ID, a phone number,
+	// a web chat token). It is sealed before it is stored.
+	Address string
+	// ID is the provider's message ID, used to ignore redelivered messages.
+	ID string
+	// Text is what the person typed. Empty when they tapped a choice.
+	Text string
+	// Choice is the ID of the choice the person tapped, when the channel has
+	// buttons.
+	Choice string
+	// Unsupported is true for a photo, a voice note or anything else the bot
+	// cannot read; the bot answers politely and keeps nothing of it.
+	Unsupported bool
+	// Start is a deep link payload (Telegram's /start payload), if any.
+	Start string
+	// LangHints are the person's likely languages, best first (a client's
+	// language code, a browser's Accept-Language). Hints, never decisions.
+	LangHints []string
+	// Country is a hint of the person's country (ISO 3166 alpha-2), for
+	// example from a phone number's calling code.
+	Country string
+	// Ref is channel data to carry to the replies (for example the Telegram
+	// message whose keyboard should be removed). It is never stored.
+	Ref string
+}
+
+// Reply is one message to a person, channel-neutral: a channel renders the
+// choices as buttons or as a numbered list.
+type Reply struct {
+	Text string `json:"t"`
+	// Short is a shorter variant for SMS, when the locale has one.
+	Short   string   `json:"s,omitempty"`
+	Choices []Choice `json:"c,omitempty"`
+}
+
+// Choice is one button of a reply.
+type Choice struct {
+	ID    string `json:"i"`
+	Label string `json:"l"`
+}
+
+// Outgoing is a reply on its way to one person through the outbox.
+type Outgoing struct {
+	Channel Channel
+	Address string
+	Reply   Reply
+	Ref     string
+}
+
+// Sender delivers replies on one channel. Errors it returns should wrap
+// ErrPermanent when retrying cannot help; every other error is retried.
+type Sender interface {
+	Send(ctx context.Context, out Outgoing) error
+}
+
+// ErrPermanent marks a send failure that retrying cannot mend: the person
+// blocked the bot, opted out, or the address no longer exists.
+var ErrPermanent = errors.New("permanent send failure")
+
+// RetryAfter is a send failure the provider asked to retry after a delay.
+type RetryAfter struct {
+	Delay time.Duration
+	Err   error
+}
+
+func (e *RetryAfter) Error() string { return "retry after " + e.Delay.String() + ": " + e.Err.Error() }
+func (e *RetryAfter) Unwrap() error { return e.Err }

@@ -1,0 +1,103 @@
+package flow
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize folds s for matching what a person types: lower case, no
+// diacritics, Cyrillic written in Latin letters, and every run of anything
+// but letters and digits turned into one space. "Помогите!" and "pomogite"
+// both become "pomogite"; "Jā" becomes "ja".
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // drop leading separators
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			switch {
+			case 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+			case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			default:
+				if !space {
+					b.WriteByte(' ')
+					space = true
+				}
+				continue
+			}
+			b.WriteRune(r)
+			space = false
+			continue
+		}
+		r = unicode.ToLower(r)
+		if lat, ok := latin[r]; ok {
+			b.WriteString(lat)
+			space = false
+			continue
+		}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			if unicode.Is(unicode.Mn, r) {
+				continue
+			}
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+			continue
+		}
+		wrote := false
+		for _, d := range norm.NFD.String(string(r)) {
+			if unicode.Is(unicode.Mn, d) {
+				continue
+			}
+			if lat, ok := latin[d]; ok {
+				b.WriteString(lat)
+			} else {
+				b.WriteRune(d)
+			}
+			wrote = true
+		}
+		if wrote {
+			space = false
+		}
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+// latin spells Cyrillic letters (Russian, Ukrainian, Serbian) and a few Latin
+// letters that do not decompose the way people type them without a
+// Cyrillic or national keyboard.
+var latin = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e",
+	'ж': "zh", 'з': "z", 'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m",
+	'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u",
+	'ф': "f", 'х': "h", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "sch", 'ъ': "",
+	'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya",
+	'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
+	'ђ': "dj", 'ј': "j", 'љ': "lj", 'њ': "nj", 'ћ': "c", 'џ': "dz",
+	'đ': "dj", 'ß': "ss", 'ø': "o", 'æ': "ae", 'ł': "l", 'œ': "oe",
+}
+
+// containsPhrase reports whether the normalised text holds the normalised
+// phrase as whole words.
+func containsPhrase(text, phrase string) bool {
+	if phrase == "" {
+		return false
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(phrase)
+		if (j == 0 || text[j-1] == ' ') && (end == len(text) || text[end] == ' ') {
+			return true
+		}
+		i = j + 1
+	}
+}

@@ -1,0 +1,304 @@
+package flow
+
+import (
+	"fmt"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Set is everything the engine runs: the flows and the global commands.
+type Set struct {
+	Flows  map[string]*Flow
+	Global Global
+	// Emergency lists emergency numbers by country (ISO 3166 alpha-2);
+	// the entry "default" serves every other country.
+	Emergency map[string][]string
+	// Files lists the loaded files in load order, for lint.
+	Files []string
+}
+
+// Global is the one commands file: the commands that work from anywhere,
+// deep links, and the flows the engine enters on its own.
+type Global struct {
+	File string `yaml:"-"`
+	// Welcome is the flow of a first contact.
+	Welcome string `yaml:"welcome"`
+	// Menu is the flow shown after a long pause or when a flow ends.
+	Menu string `yaml:"menu"`
+	// Replies names the messages the engine says on its own.
+	Replies Replies `yaml:"replies"`
+	// Commands work from any node.
+	Commands []*Command `yaml:"commands"`
+	// Links maps a deep link payload (a campaign) to what it opens.
+	Links map[string]*Link `yaml:"links"`
+}
+
+// Replies are the message IDs the engine says without a flow asking.
+type Replies struct {
+	// Unsupported answers a photo, a voice note and the like.
+	Unsupported string `yaml:"unsupported"`
+	// Stale answers a tap on a button of an older message.
+	Stale string `yaml:"stale"`
+	// Problem answers when a flow is broken at run time.
+	Problem string `yaml:"problem"`
+	// LanguageName is each language's own name, for language choices.
+	LanguageName string `yaml:"language_name"`
+	// Yes and No list the words that answer a yes/no question.
+	Yes string `yaml:"yes"`
+	No  string `yaml:"no"`
+}
+
+// Command is a global command. It is recognised when a whole message is one
+// of its keywords or its slash form, or, for a command with Words, when the
+// message contains one of those words anywhere.
+type Command struct {
+	Line int    `yaml:"-"`
+	Name string `yaml:"name"`
+	// Slash forms, such as /start.
+	Slash []string `yaml:"slash"`
+	// Keywords is a message ID whose value lists keywords separated by |.
+	Keywords string `yaml:"keywords"`
+	// Words is a message ID whose value lists words or phrases, separated by
+	// |, that trigger the command anywhere in a message: danger words.
+	Words string `yaml:"words"`
+	// Say is a message said before anything else.
+	Say string `yaml:"say"`
+	// Goto replaces the conversation with a flow; Call runs a flow and then
+	// returns to where the person was.
+	Goto string `yaml:"goto"`
+	Call string `yaml:"call"`
+	// Erase forgets the person.
+	Erase bool `yaml:"erase"`
+	// Safety commands work even while a counsellor holds the conversation.
+	Safety bool `yaml:"safety"`
+}
+
+// Link is what a deep link payload opens.
+type Link struct {
+	Line int    `yaml:"-"`
+	Flow string `yaml:"flow"`
+}
+
+// Flow is one scripted conversation.
+type Flow struct {
+	ID    string           `yaml:"id"`
+	Start string           `yaml:"start"`
+	Nodes map[string]*Node `yaml:"nodes"`
+	File  string           `yaml:"-"`
+	Line  int              `yaml:"-"`
+	// Order lists the node IDs as they stand in the file.
+	Order []string `yaml:"-"`
+}
+
+// Node is one step of a flow. It first sets variables, then says its
+// messages, then does one of: ask (with choices or free input), branch,
+// call another flow, hand off, end, or go on to Next.
+type Node struct {
+	ID   string `yaml:"-"`
+	Line int    `yaml:"-"`
+
+	Set map[string]string `yaml:"set"`
+	Add map[string]int    `yaml:"add"`
+	Tag string            `yaml:"tag"`
+	Say []Text            `yaml:"say"`
+
+	// Ask is the question; Choices or Input says how it is answered.
+	Ask     Text      `yaml:"ask"`
+	Choices []*Option `yaml:"choices"`
+	// Languages offers the shipped languages as choices and switches to
+	// the one chosen.
+	Languages bool   `yaml:"languages"`
+	Input     *Input `yaml:"input"`
+	// Retry is said after an answer that does not fit, Retries times at
+	// most (default 2); then the flow goes on to Fail (default: the menu).
+	Retry   string `yaml:"retry"`
+	Retries int    `yaml:"retries"`
+	Fail    string `yaml:"fail"`
+
+	Branch  []*Case  `yaml:"branch"`
+	Call    string   `yaml:"call"`
+	Handoff *Handoff `yaml:"handoff"`
+	End     bool     `yaml:"end"`
+	// Erase forgets the person, as the erase command does.
+	Erase bool `yaml:"erase"`
+	// Next is a node of this flow, or @flow for the start of another flow.
+	Next string `yaml:"next"`
+}
+
+// Text names a message and, for plural messages, the variable that counts.
+// In YAML it is a message ID, or {msg: ID, count: variable}.
+type Text struct {
+	Line  int    `yaml:"-"`
+	Msg   string `yaml:"msg"`
+	Count string `yaml:"count"`
+}
+
+// Option is one choice of a question.
+type Option struct {
+	Line  int               `yaml:"-"`
+	Label string            `yaml:"label"`
+	Set   map[string]string `yaml:"set"`
+	Add   map[string]int    `yaml:"add"`
+	Next  string            `yaml:"next"`
+}
+
+// Input validates a free answer and keeps it in Var.
+type Input struct {
+	// Type is text, number, yesno or country.
+	Type string   `yaml:"type"`
+	Var  string   `yaml:"var"`
+	Min  *float64 `yaml:"min"`
+	Max  *float64 `yaml:"max"`
+}
+
+// Case is one arm of a branch: the first whose condition holds is taken; a
+// case without a condition always holds.
+type Case struct {
+	Line int    `yaml:"-"`
+	If   *Cond  `yaml:"if"`
+	Next string `yaml:"next"`
+}
+
+// Cond compares one variable. Exactly one comparison is set. Numbers compare
+// as numbers; a variable that is not set is the empty string, or 0.
+type Cond struct {
+	Var string   `yaml:"var"`
+	Eq  *string  `yaml:"eq"`
+	Ne  *string  `yaml:"ne"`
+	In  []string `yaml:"in"`
+	Gt  *float64 `yaml:"gt"`
+	Gte *float64 `yaml:"gte"`
+	Lt  *float64 `yaml:"lt"`
+	Lte *float64 `yaml:"lte"`
+	// IsSet holds when the variable is set (true) or not (false).
+	IsSet *bool `yaml:"set"`
+}
+
+// Handoff asks for a counsellor.
+type Handoff struct {
+	Priority string `yaml:"priority"`
+	Topic    string `yaml:"topic"`
+}
+
+// UnmarshalYAML keeps the node's line for error messages.
+func (n *Node) UnmarshalYAML(v *yaml.Node) error {
+	type plain Node
+	if err := v.Decode((*plain)(n)); err != nil {
+		return err
+	}
+	n.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the option's line for error messages.
+func (o *Option) UnmarshalYAML(v *yaml.Node) error {
+	type plain Option
+	if err := v.Decode((*plain)(o)); err != nil {
+		return err
+	}
+	o.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the case's line for error messages.
+func (c *Case) UnmarshalYAML(v *yaml.Node) error {
+	type plain Case
+	if err := v.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the command's line for error messages.
+func (c *Command) UnmarshalYAML(v *yaml.Node) error {
+	type plain Command
+	if err := v.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the link's line for error messages.
+func (l *Link) UnmarshalYAML(v *yaml.Node) error {
+	type plain Link
+	if err := v.Decode((*plain)(l)); err != nil {
+		return err
+	}
+	l.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML reads a message ID or {msg, count}.
+func (t *Text) UnmarshalYAML(v *yaml.Node) error {
+	t.Line = v.Line
+	if v.Kind == yaml.ScalarNode {
+		return v.Decode(&t.Msg)
+	}
+	type plain Text
+	if err := v.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	t.Line = v.Line
+	return nil
+}
+
+// num reads a variable as a number; anything else is 0.
+func num(s string) float64 {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0
+	}
+	return f
+}
+
+// Holds evaluates c against vars.
+func (c *Cond) Holds(vars map[string]string) bool {
+	v, set := vars[c.Var]
+	switch {
+	case c.Eq != nil:
+		return v == *c.Eq
+	case c.Ne != nil:
+		return v != *c.Ne
+	case c.In != nil:
+		for _, x := range c.In {
+			if v == x {
+				return true
+			}
+		}
+		return false
+	case c.Gt != nil:
+		return num(v) > *c.Gt
+	case c.Gte != nil:
+		return num(v) >= *c.Gte
+	case c.Lt != nil:
+		return num(v) < *c.Lt
+	case c.Lte != nil:
+		return num(v) <= *c.Lte
+	case c.IsSet != nil:
+		return set == *c.IsSet
+	}
+	return false
+}
+
+// ops counts the comparisons c sets; a valid condition has exactly one.
+func (c *Cond) ops() int {
+	n := 0
+	for _, set := range []bool{c.Eq != nil, c.Ne != nil, c.In != nil, c.Gt != nil, c.Gte != nil, c.Lt != nil, c.Lte != nil, c.IsSet != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// Error is a problem in a flow file, with its place.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }

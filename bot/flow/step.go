@@ -1,0 +1,553 @@
+package flow
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/helpline/helpline/bot"
+)
+
+// maxHops bounds the nodes one step may pass through, so that a loop in a
+// flow cannot hang the host.
+const maxHops = 100
+
+// maxInput is the longest free answer kept, in characters.
+const maxInput = 500
+
+// defaultRetries is how many invalid answers a question takes before the
+// flow moves on.
+const defaultRetries = 2
+
+// Step runs one message through the conversation. It takes ownership of s
+// and returns the new session, the replies to send and the effects the host
+// must carry out. It is deterministic: the same session, message and time
+// give the same result.
+func (e *Engine) Step(s bot.Session, in bot.Inbound, now time.Time) (bot.Session, []bot.Reply, []bot.Effect) {
+	st := stepper{e: e, s: &s}
+	st.step(in, now)
+	s.Last = now.Unix()
+	return s, st.replies(), st.effects
+}
+
+type stepper struct {
+	e       *Engine
+	s       *bot.Session
+	texts   []string
+	shorts  []string
+	short   bool // some text has an SMS variant
+	choices []bot.Choice
+	effects []bot.Effect
+}
+
+func (st *stepper) step(in bot.Inbound, now time.Time) {
+	s, g := st.s, &st.e.set.Global
+	first := s.Lang == ""
+	if first {
+		s.Lang, _ = st.e.msgs.Match(in.LangHints...)
+	}
+	norm := ""
+	if in.Text != "" {
+		norm = Normalize(in.Text)
+	}
+	if cmd := st.e.danger(norm); cmd != nil {
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Alert}, bot.Effect{Kind: bot.Count, Name: "danger"})
+		st.setEmergency(in.Country)
+		st.command(cmd)
+		return
+	}
+	if in.Start != "" {
+		if st.link(in.Start) {
+			return
+		}
+	}
+	if in.Unsupported {
+		if s.Held && len(s.Stack) == 0 {
+			st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Name: "unsupported"})
+			return
+		}
+		st.say(bot.Frame{}, Text{Msg: g.Replies.Unsupported})
+		st.resume(first)
+		return
+	}
+	if cmd := st.e.command(in.Text, norm); cmd != nil && (!s.Held || cmd.Safety) {
+		st.command(cmd)
+		return
+	}
+	switch {
+	case first:
+		st.goTo(g.Welcome)
+	case s.Held && len(s.Stack) == 0:
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Text: in.Text})
+	case len(s.Stack) == 0 || now.Unix()-s.Last > int64(st.e.opts.Pause/time.Second):
+		s.Retries = 0
+		st.goTo(g.Menu)
+	default:
+		st.answer(in, norm)
+	}
+}
+
+// resume asks the current question again, or starts a new conversation.
+func (st *stepper) resume(first bool) {
+	if first || len(st.s.Stack) == 0 {
+		st.goTo(st.e.set.Global.Welcome)
+		return
+	}
+	st.run()
+}
+
+// link follows a deep link: it counts the campaign, without any link to the
+// person, and opens its flow. It reports whether it opened one.
+func (st *stepper) link(payload string) bool {
+	l := st.e.set.Global.Links[payload]
+	if l == nil {
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "campaign.unknown"})
+		return false
+	}
+	st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "campaign." + payload})
+	st.goTo(l.Flow)
+	return true
+}
+
+// danger returns the command whose words the message contains, if any.
+func (e *Engine) danger(norm string) *Command {
+	if norm == "" {
+		return nil
+	}
+	for _, p := range e.words {
+		if containsPhrase(norm, p.text) {
+			return p.cmd
+		}
+	}
+	return nil
+}
+
+// command returns the command a whole message names, if any.
+func (e *Engine) command(text, norm string) *Command {
+	if strings.HasPrefix(text, "/") {
+		word, _, _ := strings.Cut(text, " ")
+		word, _, _ = strings.Cut(word, "@") // /start@helpline_bot
+		if cmd := e.slash[strings.ToLower(word)]; cmd != nil {
+			return cmd
+		}
+	}
+	if norm == "" {
+		return nil
+	}
+	return e.keywords[norm]
+}
+
+func (st *stepper) command(cmd *Command) {
+	s := st.s
+	if cmd.Say != "" {
+		st.say(bot.Frame{}, Text{Msg: cmd.Say})
+	}
+	switch {
+	case cmd.Erase:
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Erase})
+		*s = bot.Session{Lang: s.Lang}
+	case s.Held && len(s.Stack) == 0 && cmd.Words != "":
+		// A counsellor is already there: the alert raised the case; the
+		// person gets the guidance and stays with the counsellor.
+	case cmd.Goto != "":
+		st.goTo(cmd.Goto)
+	case cmd.Call != "":
+		st.call(cmd.Call)
+	}
+}
+
+// setEmergency puts the emergency numbers for the person's country where the
+// messages can show them, as the variable _emergency.
+func (st *stepper) setEmergency(hint string) {
+	cc := st.s.Vars["country"]
+	if cc == "" {
+		cc = hint
+	}
+	nums, ok := st.e.opts.Emergency[strings.ToUpper(cc)]
+	if !ok {
+		nums = st.e.opts.Emergency["default"]
+	}
+	if len(nums) == 0 {
+		nums = []string{"112"}
+	}
+	st.setVar("_emergency", strings.Join(nums, ", "))
+}
+
+func (st *stepper) setVar(k, v string) {
+	if st.s.Vars == nil {
+		st.s.Vars = make(map[string]string, 4)
+	}
+	st.s.Vars[k] = v
+}
+
+// goTo replaces the conversation with flow id and runs it.
+func (st *stepper) goTo(id string) {
+	st.s.Stack = append(st.s.Stack[:0], bot.Frame{Flow: id, Node: st.e.set.Flows[id].Start})
+	st.s.Retries = 0
+	st.run()
+}
+
+// call runs flow id on top of the current one, which resumes at its current
+// node when it ends.
+func (st *stepper) call(id string) {
+	st.s.Stack = append(st.s.Stack, bot.Frame{Flow: id, Node: st.e.set.Flows[id].Start})
+	st.s.Retries = 0
+	st.run()
+}
+
+// jump moves the innermost flow to target: a node, @flow, or "" to end it.
+func (st *stepper) jump(target string) {
+	s := st.s
+	top := &s.Stack[len(s.Stack)-1]
+	switch {
+	case target == "":
+		s.Stack = s.Stack[:len(s.Stack)-1]
+	case target[0] == '@':
+		id := target[1:]
+		*top = bot.Frame{Flow: id, Node: st.e.set.Flows[id].Start}
+	default:
+		top.Node = target
+	}
+}
+
+// run executes nodes from the innermost frame until a question waits for an
+// answer or the conversation rests.
+func (st *stepper) run() {
+	s := st.s
+	for hops := 0; len(s.Stack) > 0; hops++ {
+		top := &s.Stack[len(s.Stack)-1]
+		if top.Node == "" { // a call that ends its caller on return
+			s.Stack = s.Stack[:len(s.Stack)-1]
+			continue
+		}
+		f := st.e.set.Flows[top.Flow]
+		var n *Node
+		if f != nil {
+			n = f.Nodes[top.Node]
+		}
+		if n == nil || hops > maxHops {
+			st.problem("flow.broken")
+			s.Stack = s.Stack[:0]
+			return
+		}
+		frame := *top
+		st.apply(n.Set, n.Add)
+		if n.Tag != "" {
+			st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: n.Tag})
+		}
+		for _, t := range n.Say {
+			st.say(frame, t)
+		}
+		if n.Handoff != nil {
+			st.handoff(n.Handoff)
+		}
+		if n.Erase {
+			st.effects = append(st.effects, bot.Effect{Kind: bot.Erase})
+			*s = bot.Session{Lang: s.Lang}
+			return
+		}
+		switch {
+		case n.Ask.Msg != "":
+			st.ask(f, n)
+			return
+		case len(n.Branch) > 0:
+			st.jump(branch(n, s.Vars))
+		case n.Call != "":
+			top.Node = n.Next
+			s.Stack = append(s.Stack, bot.Frame{Flow: n.Call, Node: st.e.set.Flows[n.Call].Start})
+		case n.End:
+			st.jump("")
+		default:
+			st.jump(n.Next)
+		}
+	}
+}
+
+// branch returns the target of the first case that holds, or the node's Next.
+func branch(n *Node, vars map[string]string) string {
+	for _, c := range n.Branch {
+		if c.If == nil || c.If.Holds(vars) {
+			return c.Next
+		}
+	}
+	return n.Next
+}
+
+func (st *stepper) apply(set map[string]string, add map[string]int) {
+	for k, v := range set {
+		st.setVar(k, v)
+	}
+	for k, d := range add {
+		st.setVar(k, strconv.Itoa(int(num(st.s.Vars[k]))+d))
+	}
+}
+
+func (st *stepper) handoff(h *Handoff) {
+	p, _ := bot.ParsePriority(h.Priority)
+	card := make(map[string]string, len(st.s.Vars))
+	for k, v := range st.s.Vars {
+		if !strings.HasPrefix(k, "_") {
+			card[k] = v
+		}
+	}
+	st.effects = append(st.effects, bot.Effect{Kind: bot.Handoff, Priority: p, Topic: h.Topic, Card: card})
+}
+
+// ask says the question of n and offers its choices.
+func (st *stepper) ask(f *Flow, n *Node) {
+	frame := bot.Frame{Flow: f.ID, Node: n.ID}
+	st.say(frame, n.Ask)
+	lang := st.s.Lang
+	if n.Languages {
+		// The current language first: it is the one the hint chose.
+		st.langChoice(frame, lang)
+		for _, l := range st.e.langs {
+			if l != lang {
+				st.langChoice(frame, l)
+			}
+		}
+		return
+	}
+	for i, o := range n.Choices {
+		label, _ := st.e.msgs.Text(lang, o.Label, st.s.Vars, nil)
+		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, strconv.Itoa(i)), Label: label})
+	}
+}
+
+func (st *stepper) langChoice(frame bot.Frame, l string) {
+	name, _ := st.e.msgs.Text(l, st.e.set.Global.Replies.LanguageName, nil, nil)
+	st.choices = append(st.choices, bot.Choice{ID: ChoiceID(frame.Flow, frame.Node, l), Label: name})
+}
+
+// ChoiceID is the ID of a choice: it names the question it answers, so a
+// tap on an older message's button is recognised as such.
+func ChoiceID(flow, node, key string) string { return flow + "/" + node + "/" + key }
+
+// say renders one message in the person's language.
+func (st *stepper) say(frame bot.Frame, t Text) {
+	if t.Msg == "" {
+		return
+	}
+	lang := st.s.Lang
+	var count *int
+	if t.Count != "" {
+		c := int(num(st.s.Vars[t.Count]))
+		count = &c
+	}
+	text, ok := st.e.msgs.Text(lang, t.Msg, st.s.Vars, count)
+	if !ok {
+		st.problem("message.missing")
+	}
+	short := text
+	if id := t.Msg + ".sms"; st.e.msgs.Has(lang, id) {
+		short, _ = st.e.msgs.Text(lang, id, st.s.Vars, count)
+		st.short = true
+	}
+	st.texts = append(st.texts, text)
+	st.shorts = append(st.shorts, short)
+}
+
+func (st *stepper) problem(name string) {
+	st.effects = append(st.effects, bot.Effect{Kind: bot.Problem, Name: name})
+}
+
+// replies joins what the step said into one reply, so that a person gets one
+// message per message they send.
+func (st *stepper) replies() []bot.Reply {
+	if len(st.texts) == 0 && len(st.choices) == 0 {
+		return nil
+	}
+	r := bot.Reply{Text: strings.Join(st.texts, "\n\n"), Choices: st.choices}
+	if st.short {
+		r.Short = strings.Join(st.shorts, "\n\n")
+	}
+	return []bot.Reply{r}
+}
+
+// answer takes the person's answer to the question they are at.
+func (st *stepper) answer(in bot.Inbound, norm string) {
+	s := st.s
+	top := s.Stack[len(s.Stack)-1]
+	f := st.e.set.Flows[top.Flow]
+	n := f.Nodes[top.Node]
+	if n == nil || n.Ask.Msg == "" {
+		st.run()
+		return
+	}
+	if in.Choice != "" {
+		if !strings.HasPrefix(in.Choice, top.Flow+"/"+top.Node+"/") {
+			st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Replies.Stale})
+			st.ask(f, n)
+			return
+		}
+		norm = in.Choice[len(top.Flow)+len(top.Node)+2:]
+		if !n.Languages {
+			if i, err := strconv.Atoi(norm); err == nil {
+				norm = strconv.Itoa(i + 1)
+			}
+		}
+	}
+	var next string
+	var ok bool
+	switch {
+	case n.Languages:
+		next, ok = st.pickLanguage(n, norm)
+	case n.Input != nil:
+		next, ok = st.input(n, in.Text, norm)
+	default:
+		next, ok = st.pickOption(n, norm)
+	}
+	if !ok {
+		st.retry(f, n)
+		return
+	}
+	s.Retries = 0
+	st.jump(next)
+	st.run()
+}
+
+func (st *stepper) retry(f *Flow, n *Node) {
+	s := st.s
+	limit := n.Retries
+	if limit == 0 {
+		limit = defaultRetries
+	}
+	s.Retries++
+	if int(s.Retries) > limit {
+		s.Retries = 0
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "retry.limit"})
+		fail := n.Fail
+		if fail == "" {
+			fail = "@" + st.e.set.Global.Menu
+		}
+		st.jump(fail)
+		st.run()
+		return
+	}
+	if n.Retry != "" {
+		st.say(bot.Frame{}, Text{Msg: n.Retry})
+	}
+	st.ask(f, n)
+}
+
+func (st *stepper) pickOption(n *Node, norm string) (string, bool) {
+	i := st.e.matchOption(st.s.Lang, n.Choices, norm)
+	if i < 0 {
+		return "", false
+	}
+	o := n.Choices[i]
+	st.apply(o.Set, o.Add)
+	if o.Next == "" {
+		return n.Next, true
+	}
+	return o.Next, true
+}
+
+// MatchOption finds the choice a typed answer means: its number, its label,
+// or a recognisable part of the label, without regard to case or
+// diacritics. It returns -1 when no single choice fits.
+func (e *Engine) matchOption(lang string, opts []*Option, norm string) int {
+	if norm == "" {
+		return -1
+	}
+	if k, err := strconv.Atoi(norm); err == nil {
+		if k >= 1 && k <= len(opts) {
+			return k - 1
+		}
+		return -1
+	}
+	labels := e.labels[lang]
+	for i, o := range opts {
+		if labels[o.Label] == norm {
+			return i
+		}
+	}
+	if utf8.RuneCountInString(norm) < 3 {
+		return -1
+	}
+	found := -1
+	for i, o := range opts {
+		l := labels[o.Label]
+		if containsPhrase(l, norm) || containsPhrase(norm, l) {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
+}
+
+func (st *stepper) pickLanguage(n *Node, norm string) (string, bool) {
+	choose := func(l string) (string, bool) {
+		st.s.Lang = l
+		return n.Next, true
+	}
+	if k, err := strconv.Atoi(norm); err == nil {
+		// Numbered as offered: the current language first.
+		order := append([]string{st.s.Lang}, st.e.langs...)
+		order = dedupe(order)
+		if k >= 1 && k <= len(order) {
+			return choose(order[k-1])
+		}
+		return "", false
+	}
+	for _, l := range st.e.langs {
+		name, _ := st.e.msgs.Text(l, st.e.set.Global.Replies.LanguageName, nil, nil)
+		if norm == l || norm == Normalize(name) {
+			return choose(l)
+		}
+	}
+	return "", false
+}
+
+func dedupe(ss []string) []string {
+	out := ss[:0]
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// input validates a free answer and keeps it.
+func (st *stepper) input(n *Node, raw, norm string) (string, bool) {
+	in := n.Input
+	var v string
+	switch in.Type {
+	case "text":
+		v = strings.TrimSpace(raw)
+		if v == "" {
+			return "", false
+		}
+		if utf8.RuneCountInString(v) > maxInput {
+			v = string([]rune(v)[:maxInput])
+		}
+	case "number":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(raw), ",", "."), 64)
+		if err != nil || (in.Min != nil && f < *in.Min) || (in.Max != nil && f > *in.Max) {
+			return "", false
+		}
+		v = strconv.FormatFloat(f, 'f', -1, 64)
+	case "yesno":
+		switch {
+		case st.e.yes[norm]:
+			v = "yes"
+		case st.e.no[norm]:
+			v = "no"
+		default:
+			return "", false
+		}
+	case "country":
+		v = st.e.countries[norm]
+		if v == "" {
+			return "", false
+		}
+	}
+	st.setVar(in.Var, v)
+	return n.Next, true
+}

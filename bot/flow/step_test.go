@@ -1,0 +1,260 @@
+package flow_test
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/lang"
+)
+
+// mini builds an engine over the small content in testdata/mini, which
+// exercises every node kind in two languages.
+func mini(t testing.TB) *flow.Engine {
+	t.Helper()
+	set, err := flow.Load(os.DirFS("testdata/mini/flows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := lang.Load(os.DirFS("testdata/mini/locales"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := flow.New(set, cat, flow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// person plays one person's side of a conversation.
+type person struct {
+	t       *testing.T
+	e       *flow.Engine
+	s       bot.Session
+	now     time.Time
+	reply   bot.Reply
+	effects []bot.Effect
+	in      bot.Inbound // template for every message
+}
+
+func newPerson(t *testing.T, e *flow.Engine, hints ...string) *person {
+	return &person{t: t, e: e, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), in: bot.Inbound{Channel: bot.Web, LangHints: hints}}
+}
+
+func (p *person) send(in bot.Inbound) string {
+	p.t.Helper()
+	var replies []bot.Reply
+	p.s, replies, p.effects = p.e.Step(p.s, in, p.now)
+	p.now = p.now.Add(time.Minute)
+	p.reply = bot.Reply{}
+	if len(replies) > 1 {
+		p.t.Fatalf("step gave %d replies, want at most one", len(replies))
+	}
+	if len(replies) == 1 {
+		p.reply = replies[0]
+	}
+	return p.reply.Text
+}
+
+func (p *person) say(text string) string {
+	in := p.in
+	in.Text = text
+	return p.send(in)
+}
+
+func (p *person) tap(label string) string {
+	p.t.Helper()
+	for _, c := range p.reply.Choices {
+		if c.Label == label {
+			in := p.in
+			in.Choice = c.ID
+			return p.send(in)
+		}
+	}
+	p.t.Fatalf("no choice %q in %+v", label, p.reply.Choices)
+	return ""
+}
+
+func (p *person) has(kind bot.EffectKind) *bot.Effect {
+	for i := range p.effects {
+		if p.effects[i].Kind == kind {
+			return &p.effects[i]
+		}
+	}
+	return nil
+}
+
+func labels(r bot.Reply) []string {
+	var out []string
+	for _, c := range r.Choices {
+		out = append(out, c.Label)
+	}
+	return out
+}
+
+func TestFirstContactOffersHintedLanguageFirst(t *testing.T) {
+	p := newPerson(t, mini(t), "ru-RU,ru;q=0.9,en;q=0.5")
+	if got := p.say("привет"); got != "Какой язык?" {
+		t.Fatalf("first reply %q, want the language question in Russian", got)
+	}
+	if got, want := labels(p.reply), []string{"Русский", "English"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("language choices %q, want %q", got, want)
+	}
+	if got := p.tap("English"); got != "What now?" {
+		t.Fatalf("after choosing English: %q", got)
+	}
+	if p.s.Lang != "en" {
+		t.Fatalf("language %q, want en", p.s.Lang)
+	}
+}
+
+func TestQuizByTypedAnswersAndPlural(t *testing.T) {
+	p := newPerson(t, mini(t), "ru")
+	p.say("hi")
+	p.tap("Русский")
+	if got := p.say("тест"); got != "У кого должен быть паспорт?" {
+		t.Fatalf("a recognisable part of a label should pick it, got %q", got)
+	}
+	if p.has(bot.Count) == nil || p.has(bot.Count).Name != "quiz.started" {
+		t.Fatalf("the quiz's tag was not counted: %+v", p.effects)
+	}
+	if got := p.say("1"); got != "1 правильный ответ." {
+		t.Fatalf("answer by number: %q", got)
+	}
+	if len(p.s.Stack) != 0 {
+		t.Fatalf("the flow ended, the stack should be empty: %+v", p.s.Stack)
+	}
+}
+
+func TestDangerWordsInLatinLettersMidFlow(t *testing.T) {
+	e := mini(t)
+	p := newPerson(t, e, "ru")
+	p.in.Country = "EE"
+	p.say("hi")
+	p.tap("Русский")
+	p.say("тест")
+	got := p.say("POMOGITE pozhaluysta")
+	if !strings.HasPrefix(got, "Звоните 112, 116 006.") || !strings.Contains(got, "Поговорить с кем-то сейчас?") {
+		t.Fatalf("danger guidance missing: %q", got)
+	}
+	if p.has(bot.Alert) == nil {
+		t.Fatal("no alert effect")
+	}
+	if got := p.tap("Нет"); got != "У кого должен быть паспорт?" {
+		t.Fatalf("after declining, the person should be back at the quiz question, got %q", got)
+	}
+	p.say("забрали паспорт!")
+	p.tap("Да")
+	h := p.has(bot.Handoff)
+	if h == nil || h.Priority != bot.Urgent || h.Topic != "danger" {
+		t.Fatalf("want an urgent handoff, got %+v", p.effects)
+	}
+	if _, leaked := h.Card["_emergency"]; leaked {
+		t.Fatal("internal variables must not reach the intake card")
+	}
+}
+
+func TestRetryLimitThenMenu(t *testing.T) {
+	p := newPerson(t, mini(t), "en")
+	p.say("hi")
+	p.tap("English")
+	p.tap("Talk to a counsellor")
+	if got := p.say("old"); got != "A number from 10 to 100, please.\n\nHow old are you?" {
+		t.Fatalf("first invalid answer: %q", got)
+	}
+	if got := p.say("200"); got != "What now?" {
+		t.Fatalf("past the retry limit the menu should come, got %q", got)
+	}
+}
+
+func TestCallReturnsAndHandsOffWithCard(t *testing.T) {
+	p := newPerson(t, mini(t), "en")
+	p.say("hi")
+	p.tap("English")
+	p.tap("Talk to a counsellor")
+	p.say("17")
+	if got := p.say("Y"); got != "Which country are you in?" {
+		t.Fatalf("yes/no input: %q", got)
+	}
+	if got := p.say("Эстония"); got != "A counsellor will write to you, EE." {
+		t.Fatalf("after the called flow returns: %q", got)
+	}
+	h := p.has(bot.Handoff)
+	want := map[string]string{"age": "17", "safe_now": "yes", "country": "EE"}
+	if h == nil || h.Priority != bot.High || !reflect.DeepEqual(h.Card, want) {
+		t.Fatalf("handoff %+v, want card %v", h, want)
+	}
+}
+
+func TestStaleTapAndUnsupported(t *testing.T) {
+	p := newPerson(t, mini(t), "en")
+	p.say("hi")
+	p.tap("English")
+	old := p.reply
+	p.tap("Take the quiz")
+	in := p.in
+	in.Choice = old.Choices[1].ID
+	if got := p.send(in); got != "That button is old.\n\nWho should keep your passport?" {
+		t.Fatalf("stale tap: %q", got)
+	}
+	in = p.in
+	in.Unsupported = true
+	if got := p.send(in); got != "I can only read text.\n\nWho should keep your passport?" {
+		t.Fatalf("unsupported: %q", got)
+	}
+}
+
+func TestHeldConversationRelaysButSafetyWorks(t *testing.T) {
+	p := newPerson(t, mini(t), "en")
+	p.say("hi")
+	p.tap("English")
+	p.s.Held, p.s.Case, p.s.Stack = true, "K7Q-3MX", nil
+	if got := p.say("menu"); got != "" || p.has(bot.Relay) == nil || p.has(bot.Relay).Text != "menu" {
+		t.Fatalf("while held, words go to the counsellor: reply %q effects %+v", got, p.effects)
+	}
+	if got := p.say("help me"); got != "Call 112 now." || p.has(bot.Alert) == nil {
+		t.Fatalf("danger while held: %q %+v", got, p.effects)
+	}
+	if got := p.say("/forget"); got != "Erased." || p.has(bot.Erase) == nil {
+		t.Fatalf("erase while held: %q", got)
+	}
+	if p.s.Held || p.s.Case != "" || p.s.Lang != "en" {
+		t.Fatalf("erase should leave only the language: %+v", p.s)
+	}
+}
+
+func TestPauseRestartsAtMenuAndDeepLink(t *testing.T) {
+	p := newPerson(t, mini(t), "en")
+	in := p.in
+	in.Start, in.Text = "school", "/start school"
+	if got := p.send(in); got != "Who should keep your passport?" {
+		t.Fatalf("deep link: %q", got)
+	}
+	if c := p.has(bot.Count); c == nil || c.Name != "campaign.school" {
+		t.Fatalf("campaign not counted: %+v", p.effects)
+	}
+	p.now = p.now.Add(25 * time.Hour)
+	if got := p.say("2"); got != "What now?" {
+		t.Fatalf("after a long pause the menu comes first, got %q", got)
+	}
+}
+
+func TestStepIsDeterministic(t *testing.T) {
+	e := mini(t)
+	run := func() []string {
+		p := newPerson(t, e, "en")
+		var out []string
+		for _, s := range []string{"hi", "1", "2", "33", "y", "Estonia"} {
+			out = append(out, p.say(s))
+		}
+		return out
+	}
+	if a, b := run(), run(); !reflect.DeepEqual(a, b) {
+		t.Fatalf("two runs differ:\n%q\n%q", a, b)
+	}
+}

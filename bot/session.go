@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+)
+
+// Session is where one person is in the conversation. It is small and
+// encodes compactly: it lives in Redis between messages.
+type Session struct {
+	// Lang is the language code the person is answered in; empty before
+	// the first message.
+	Lang string
+	// Stack holds the flows in progress, innermost last. Empty when the
+	// conversation rests.
+	Stack []Frame
+	// Vars are the values the flows collected.
+	Vars map[string]string
+	// Retries counts invalid answers to the current question.
+	Retries uint8
+	// Last is the time of the last message, in Unix seconds.
+	Last int64
+	// Case is the code of the person's open counsellor case, if any.
+	Case string
+	// Held is true while a counsellor holds the case: the bot is silent
+	// then, except for the safety commands.
+	Held bool
+}
+
+// Frame is one flow in progress and the node it waits at or resumes from.
+type Frame struct {
+	Flow string
+	Node string
+}
+
+// ErrBadSession means stored session bytes could not be decoded.
+var ErrBadSession = errors.New("bad session encoding")
+
+const sessionVersion = 1
+
+// MarshalBinary encodes s compactly: a version byte, then varints and
+// length-prefixed strings. Variables are written in key order so that equal
+// sessions encode equally.
+func (s *Session) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 64+16*len(s.Vars))
+	return s.AppendBinary(b)
+}
+
+// AppendBinary appends the encoding of s to b.
+func (s *Session) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, sessionVersion)
+	b = binary.AppendVarint(b, s.Last)
+	b = append(b, s.Retries)
+	var flags byte
+	if s.Held {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = appendString(b, s.Lang)
+	b = appendString(b, s.Case)
+	b = binary.AppendUvarint(b, uint64(len(s.Stack)))
+	for _, f := range s.Stack {
+		b = appendString(b, f.Flow)
+		b = appendString(b, f.Node)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Vars)))
+	if len(s.Vars) == 1 {
+		for k, v := range s.Vars {
+			b = appendString(appendString(b, k), v)
+		}
+		return b, nil
+	}
+	keys := make([]string, 0, len(s.Vars))
+	for k := range s.Vars {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = appendString(appendString(b, k), s.Vars[k])
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary wrote. It never panics on bad
+// input; it returns ErrBadSession.
+func (s *Session) UnmarshalBinary(b []byte) error {
+	d := decoder{b: b}
+	if d.byte() != sessionVersion {
+		return ErrBadSession
+	}
+	*s = Session{}
+	s.Last = d.varint()
+	s.Retries = d.byte()
+	s.Held = d.byte()&1 != 0
+	s.Lang = d.string()
+	s.Case = d.string()
+	n := d.count()
+	if n > 0 {
+		s.Stack = make([]Frame, n)
+		for i := range s.Stack {
+			s.Stack[i] = Frame{Flow: d.string(), Node: d.string()}
+		}
+	}
+	n = d.count()
+	if n > 0 {
+		s.Vars = make(map[string]string, n)
+		for range n {
+			k := d.string()
+			s.Vars[k] = d.string()
+		}
+	}
+	if d.err || len(d.b) != 0 {
+		*s = Session{}
+		return ErrBadSession
+	}
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.err = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length that must fit in what is left of the input, so a
+// forged length cannot make the decoder allocate much.
+func (d *decoder) count() int {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || v > uint64(len(d.b)) {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.count()
+	if d.err || n > len(d.b) {
+		d.err = true
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
