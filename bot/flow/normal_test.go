@@ -11,19 +11,19 @@ import (
 
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Help ME!! ":          "help me",
-		"Помогите":              "pomogite",
-		"Мне страшно.":          "mne strashno",
-		"Jā, lūdzu":             "ja ludzu",
-		"Šiandien ĮŽ":           "siandien iz",
-		"Ђорђе, đak":            "djordje djak",
-		"Забрали паспорт":       "zabrali pasport",
-		"Õnneks ÄRA":            "onneks ara",
-		"1.":                    "1",
-		"":                      "",
-		"...":                   "",
-		"ne\u0301t":             "net",
-		"помогите!!!мне":        "pomogite mne",
+		"  Help ME!! ":    "help me",
+		"Помогите":        "pomogite",
+		"Мне страшно.":    "mne strashno",
+		"Jā, lūdzu":       "ja ludzu",
+		"Šiandien ĮŽ":     "siandien iz",
+		"Ђорђе, đak":      "djordje djak",
+		"Забрали паспорт": "zabrali pasport",
+		"Õnneks ÄRA":      "onneks ara",
+		"1.":              "1",
+		"":                "",
+		"...":             "",
+		"ne\u0301t":       "net",
+		"помогите!!!мне":  "pomogite mne",
 		"Допоможіть, будь ласка": "dopomozhit bud laska",
 	} {
 		if got := flow.Normalize(in); got != want {
