@@ -69,8 +69,12 @@ type Choice struct {
 type Outgoing struct {
 	Channel Channel
 	Address string
-	Reply   Reply
-	Ref     string
+	// PID is the person's pseudonymous ID: what a sender may log.
+	PID   string
+	Reply Reply
+	Ref   string
+	// Final is the last reply to a person who asked to be forgotten.
+	Final bool
 }
 
 // Sender delivers replies on one channel. Errors it returns should wrap

@@ -1,0 +1,159 @@
+// Package runner is the host of the conversation engine: it turns a
+// person's message into one committed step (dedupe, per-person
+// serialisation, the engine's step, one atomic commit) and drains the
+// outbox through the channels' senders.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/secret"
+	"github.com/helpline/helpline/bot/store"
+)
+
+// Store is what the dispatcher needs of the store.
+type Store interface {
+	Load(ctx context.Context, pid string) (store.Record, error)
+	Commit(ctx context.Context, c store.Commit) (store.Outcome, error)
+}
+
+// Hooks receive the effects that reach beyond the conversation: the
+// counsellor queue implements them. Each is called after the commit.
+type Hooks interface {
+	Handoff(ctx context.Context, pid string, s bot.Session, e bot.Effect) error
+	Relay(ctx context.Context, pid string, s bot.Session, e bot.Effect) error
+	Alert(ctx context.Context, pid string, s bot.Session) error
+}
+
+// ErrContention means a person's session kept changing under the
+// dispatcher: more messages of one person at once than it retries for.
+var ErrContention = errors.New("session changed too often to commit")
+
+// maxAttempts bounds the reads and steps of one message when other messages
+// of the same person commit first.
+const maxAttempts = 8
+
+// Dispatcher runs inbound messages through the engine and commits them.
+type Dispatcher struct {
+	engine *flow.Engine
+	store  Store
+	keys   *secret.Keys
+	log    *slog.Logger
+	now    func() time.Time
+	hooks  Hooks
+}
+
+// NewDispatcher makes a dispatcher. now is the clock; hooks may be nil.
+func NewDispatcher(engine *flow.Engine, st Store, keys *secret.Keys, log *slog.Logger, now func() time.Time, hooks Hooks) *Dispatcher {
+	return &Dispatcher{engine: engine, store: st, keys: keys, log: log, now: now, hooks: hooks}
+}
+
+// PersonID returns the pseudonymous ID of the sender of in.
+func (d *Dispatcher) PersonID(in bot.Inbound) string { return d.keys.PersonID(in.Channel, in.Address) }
+
+// Handle takes one inbound message. When it returns nil the message's
+// effect is committed (or it was a duplicate, already committed): a webhook
+// may answer 2xx then. Two messages of one person are never both applied to
+// the same session version.
+func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
+	pid := d.PersonID(in)
+	for range maxAttempts {
+		rec, err := d.store.Load(ctx, pid)
+		if err != nil {
+			return err
+		}
+		var s bot.Session
+		if rec.Session != nil {
+			if err := s.UnmarshalBinary(rec.Session); err != nil {
+				d.log.Warn("session unreadable, starting anew", "pid", pid)
+				s = bot.Session{}
+			}
+		}
+		now := d.now()
+		next, replies, effects := d.engine.Step(s, in, now)
+		c, err := d.commit(pid, rec, in, next, replies, effects, now)
+		if err != nil {
+			return err
+		}
+		outcome, err := d.store.Commit(ctx, c)
+		if err != nil {
+			return err
+		}
+		switch outcome {
+		case store.Duplicate:
+			d.log.Info("duplicate message ignored", "pid", pid, "channel", in.Channel)
+			return nil
+		case store.Committed:
+			d.log.Info("message handled", "pid", pid, "channel", in.Channel, "replies", len(replies))
+			return d.afterCommit(ctx, pid, next, effects)
+		}
+	}
+	return ErrContention
+}
+
+// commit turns one step into what the store writes.
+func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.Session, replies []bot.Reply, effects []bot.Effect, now time.Time) (store.Commit, error) {
+	c := store.Commit{PID: pid, Version: rec.Version, MsgID: in.ID, Now: now, Address: rec.Address}
+	if c.Address == nil {
+		c.Address = d.keys.Seal([]byte(in.Address), pid)
+	}
+	c.Counts = append(c.Counts, "in."+string(in.Channel))
+	erase := false
+	for _, e := range effects {
+		switch e.Kind {
+		case bot.Erase:
+			erase = true
+			c.Counts = append(c.Counts, "erase")
+		case bot.Count:
+			c.Counts = append(c.Counts, "tag."+e.Name)
+		case bot.Problem:
+			d.log.Error("flow problem", "pid", pid, "problem", e.Name)
+			c.Counts = append(c.Counts, "problem."+e.Name)
+		case bot.Handoff:
+			c.Counts = append(c.Counts, "handoff."+e.Priority.String())
+		}
+	}
+	if !erase {
+		b, err := s.MarshalBinary()
+		if err != nil {
+			return c, fmt.Errorf("encode session: %w", err)
+		}
+		c.Session = b
+	}
+	for _, r := range replies {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return c, fmt.Errorf("encode reply: %w", err)
+		}
+		c.Out = append(c.Out, store.Entry{Channel: string(in.Channel), Reply: b, Ref: in.Ref, Final: erase})
+	}
+	return c, nil
+}
+
+func (d *Dispatcher) afterCommit(ctx context.Context, pid string, s bot.Session, effects []bot.Effect) error {
+	if d.hooks == nil {
+		return nil
+	}
+	for _, e := range effects {
+		var err error
+		switch e.Kind {
+		case bot.Handoff:
+			err = d.hooks.Handoff(ctx, pid, s, e)
+		case bot.Relay:
+			err = d.hooks.Relay(ctx, pid, s, e)
+		case bot.Alert:
+			err = d.hooks.Alert(ctx, pid, s)
+		}
+		if err != nil {
+			return fmt.Errorf("after commit: %w", err)
+		}
+	}
+	return nil
+}

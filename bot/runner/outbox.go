@@ -1,0 +1,235 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/secret"
+	"github.com/helpline/helpline/bot/store"
+)
+
+// Outbox is what delivery needs of the store.
+type Outbox interface {
+	Partitions() int
+	EnsureGroups(ctx context.Context) error
+	ReadOutbox(ctx context.Context, part int, consumer string, count int64, block time.Duration) ([]store.Message, error)
+	ClaimOutbox(ctx context.Context, part int, consumer string, minIdle time.Duration, count int64) ([]store.Message, error)
+	Done(ctx context.Context, part int, ids ...string) error
+	Count(ctx context.Context, part int, name string, now time.Time) error
+}
+
+// DeliveryOptions tune delivery. Zero values take the defaults.
+type DeliveryOptions struct {
+	// Consumer names this replica in the outbox consumer group; it must
+	// differ between replicas.
+	Consumer string
+	// Tries is how often one hand-over retries a send before leaving the
+	// entry for a later claim. Default 4.
+	Tries int
+	// Backoff is the first retry delay; it doubles per try. Default 200ms.
+	Backoff time.Duration
+	// MaxWait is the longest delay waited in place; a longer retry-after
+	// leaves the entry to be claimed later. Default 5s.
+	MaxWait time.Duration
+	// ClaimIdle is how long an entry may sit with a consumer before another
+	// takes it over. Default 30s.
+	ClaimIdle time.Duration
+	// MaxDeliveries drops an entry handed over this many times. Default 20.
+	MaxDeliveries int64
+	// Drain bounds how long sends in flight may take after shutdown begins.
+	// Default 10s.
+	Drain time.Duration
+}
+
+func (o *DeliveryOptions) defaults() {
+	if o.Tries <= 0 {
+		o.Tries = 4
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 200 * time.Millisecond
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 5 * time.Second
+	}
+	if o.ClaimIdle <= 0 {
+		o.ClaimIdle = 30 * time.Second
+	}
+	if o.MaxDeliveries <= 0 {
+		o.MaxDeliveries = 20
+	}
+	if o.Drain <= 0 {
+		o.Drain = 10 * time.Second
+	}
+	if o.Consumer == "" {
+		o.Consumer = "helpline"
+	}
+}
+
+// Delivery drains the outbox through the channels' senders.
+//
+// An entry leaves the outbox only after its sender returned: sent, or
+// failed for good. A replica that dies mid-batch leaves its entries pending,
+// and another claims them after ClaimIdle. The one window for a duplicate is
+// a send the provider accepted just before the replica died, before the
+// entry was removed: it is one Redis round trip wide.
+type Delivery struct {
+	box     Outbox
+	keys    *secret.Keys
+	senders map[bot.Channel]bot.Sender
+	log     *slog.Logger
+	opts    DeliveryOptions
+	sleep   func(ctx context.Context, d time.Duration) bool
+}
+
+// NewDelivery makes a delivery loop over the senders, one per channel.
+func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Sender, log *slog.Logger, opts DeliveryOptions) *Delivery {
+	opts.defaults()
+	return &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Run delivers until ctx ends, then lets sends in flight finish (for at most
+// Drain) and returns.
+func (d *Delivery) Run(ctx context.Context) error {
+	if err := d.box.EnsureGroups(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for p := range d.box.Partitions() {
+		wg.Go(func() { d.partition(ctx, p) })
+	}
+	wg.Go(func() { d.claim(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// partition reads and delivers one outbox stream.
+func (d *Delivery) partition(ctx context.Context, part int) {
+	for ctx.Err() == nil {
+		msgs, err := d.box.ReadOutbox(ctx, part, d.opts.Consumer, 32, 2*time.Second)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("outbox read failed", "partition", part, "err", err)
+				d.sleep(ctx, time.Second)
+			}
+			continue
+		}
+		d.deliverAll(ctx, part, msgs)
+	}
+}
+
+// claim takes over entries other consumers left behind.
+func (d *Delivery) claim(ctx context.Context) {
+	for d.sleep(ctx, d.opts.ClaimIdle/2) {
+		for p := range d.box.Partitions() {
+			msgs, err := d.box.ClaimOutbox(ctx, p, d.opts.Consumer, d.opts.ClaimIdle, 32)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Warn("outbox claim failed", "partition", p, "err", err)
+				}
+				continue
+			}
+			d.deliverAll(ctx, p, msgs)
+		}
+	}
+}
+
+// ClaimOnce claims and delivers what other consumers left behind, once; for
+// tests and tools.
+func (d *Delivery) ClaimOnce(ctx context.Context) error {
+	for p := range d.box.Partitions() {
+		msgs, err := d.box.ClaimOutbox(ctx, p, d.opts.Consumer, d.opts.ClaimIdle, 32)
+		if err != nil {
+			return err
+		}
+		d.deliverAll(ctx, p, msgs)
+	}
+	return nil
+}
+
+// deliverAll sends a batch in order. Sends go on after ctx ends, for at most
+// Drain, so that a shutdown does not cut a batch in half.
+func (d *Delivery) deliverAll(ctx context.Context, part int, msgs []store.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(d.opts.Drain, cancel)
+	})
+	defer stop()
+	for _, m := range msgs {
+		if sendCtx.Err() != nil {
+			return
+		}
+		if d.deliver(sendCtx, m) {
+			if err := d.box.Done(sendCtx, part, m.ID); err != nil {
+				d.log.Warn("outbox entry sent but not removed", "pid", m.PID, "err", err)
+			}
+		}
+	}
+}
+
+// deliver sends one entry. It reports whether the entry is finished: sent,
+// or dropped for good. An unfinished entry stays pending for a later claim.
+func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
+	if m.Deliveries > d.opts.MaxDeliveries {
+		return d.drop(ctx, m, "send.gave_up")
+	}
+	sender := d.senders[bot.Channel(m.Channel)]
+	if sender == nil {
+		return d.drop(ctx, m, "send.no_channel")
+	}
+	addr, err := d.keys.Open(m.Address, m.PID)
+	if err != nil {
+		return d.drop(ctx, m, "send.unsealable")
+	}
+	out := bot.Outgoing{Channel: bot.Channel(m.Channel), Address: string(addr), PID: m.PID, Ref: m.Ref, Final: m.Final}
+	if err := json.Unmarshal(m.Reply, &out.Reply); err != nil {
+		return d.drop(ctx, m, "send.undecodable")
+	}
+	for try := range d.opts.Tries {
+		err := sender.Send(ctx, out)
+		if err == nil {
+			return true
+		}
+		if errors.Is(err, bot.ErrPermanent) {
+			d.log.Info("send failed for good", "pid", m.PID, "channel", m.Channel, "err", err)
+			return d.drop(ctx, m, "send.permanent")
+		}
+		delay := d.opts.Backoff << try
+		var ra *bot.RetryAfter
+		if errors.As(err, &ra) {
+			delay = ra.Delay
+		}
+		d.log.Warn("send failed, will retry", "pid", m.PID, "channel", m.Channel, "err", err, "retry_in", delay)
+		if delay > d.opts.MaxWait || !d.sleep(ctx, delay) {
+			return false
+		}
+	}
+	return false
+}
+
+func (d *Delivery) drop(ctx context.Context, m store.Message, why string) bool {
+	d.log.Warn("outbox entry dropped", "pid", m.PID, "channel", m.Channel, "reason", why)
+	if err := d.box.Count(ctx, m.Part, why, time.Now()); err != nil {
+		d.log.Warn("count failed", "err", err)
+	}
+	return true
+}

@@ -1,0 +1,93 @@
+// Package secret turns the deployment's one secret into the keys that make
+// people pseudonymous: a person ID that cannot be turned back into an
+// address, and sealed addresses that only this deployment can open.
+package secret
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/helpline/helpline/bot"
+)
+
+// MinLength is the shortest secret accepted, in bytes.
+const MinLength = 32
+
+// ErrOpen means sealed bytes could not be opened: they were changed, or were
+// sealed under another secret.
+var ErrOpen = errors.New("cannot open sealed data")
+
+// Keys derives every key from one secret.
+type Keys struct {
+	id   []byte
+	aead cipher.AEAD
+}
+
+// New derives the keys from secret with HKDF-SHA256, one key per purpose.
+func New(secret []byte) (*Keys, error) {
+	if len(secret) < MinLength {
+		return nil, fmt.Errorf("the secret must be at least %d bytes", MinLength)
+	}
+	id, err := hkdf.Key(sha256.New, secret, nil, "helpline person id v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive id key: %w", err)
+	}
+	seal, err := hkdf.Key(sha256.New, secret, nil, "helpline seal v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive seal key: %w", err)
+	}
+	block, err := aes.NewCipher(seal)
+	if err != nil {
+		return nil, fmt.Errorf("seal cipher: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("seal cipher: %w", err)
+	}
+	return &Keys{id: id, aead: aead}, nil
+}
+
+// Random returns a new random secret, for a process that keeps nothing.
+func Random() []byte {
+	b := make([]byte, MinLength)
+	rand.Read(b)
+	return b
+}
+
+// PersonID is the pseudonymous ID of the person at address on channel: an
+// HMAC-SHA256 truncated to 128 bits, 22 characters of base64url.
+func (k *Keys) PersonID(ch bot.Channel, address string) string {
+	m := hmac.New(sha256.New, k.id)
+	m.Write([]byte(ch))
+	m.Write([]byte{0})
+	m.Write([]byte(address))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Seal encrypts b with AES-256-GCM under a random nonce, bound to ad (the
+// person ID), so that a sealed address cannot be moved to another person.
+func (k *Keys) Seal(b []byte, ad string) []byte {
+	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(b)+k.aead.Overhead())
+	rand.Read(nonce)
+	return k.aead.Seal(nonce, nonce, b, []byte(ad))
+}
+
+// Open decrypts what Seal made with the same ad.
+func (k *Keys) Open(sealed []byte, ad string) ([]byte, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n+k.aead.Overhead() {
+		return nil, ErrOpen
+	}
+	b, err := k.aead.Open(nil, sealed[:n], sealed[n:], []byte(ad))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return b, nil
+}

@@ -1,0 +1,105 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/store/redistest"
+)
+
+// TestEveryScriptStaysInOneSlot runs the store on a real one-node Redis
+// Cluster: a script or pipeline whose keys span hash slots fails there with
+// CROSSSLOT. It also asks the cluster for the slot of every key a commit
+// wrote and checks that they are one.
+func TestEveryScriptStaysInOneSlot(t *testing.T) {
+	ctx := context.Background()
+	srv, err := redistest.Start("--cluster-enabled", "yes", "--cluster-node-timeout", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	admin := srv.Client()
+	defer admin.Close()
+	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		info, _ := admin.ClusterInfo(ctx).Result()
+		if strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster did not become ready: %s", info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
+	defer rdb.Close()
+	st := store.New(rdb, store.Options{Partitions: 8})
+
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []string{"AAAAAAAAAAAAAAAAAAAAAA", "zzzzzzzzzzzzzzzzzzzzzz", "p-3"} {
+		if got, err := st.Commit(ctx, commit(pid, "m1", 0, "s")); err != nil || got != store.Committed {
+			t.Fatalf("commit on cluster: %v %v", got, err)
+		}
+		if err := st.Deliver(ctx, pid, []byte("r"), false); err != nil {
+			t.Fatal(err)
+		}
+		slots := map[int64][]string{}
+		keys, _ := admin.Keys(ctx, "hl:*"+pid+"*").Result()
+		keys = append(keys, outboxKeyOf(t, admin, pid))
+		for _, k := range keys {
+			slot, err := admin.ClusterKeySlot(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			slots[slot] = append(slots[slot], k)
+		}
+		if len(slots) != 1 || len(keys) < 4 {
+			t.Fatalf("keys of %s in %d slots: %v", pid, len(slots), slots)
+		}
+		erase := commit(pid, "m2", 1, "")
+		erase.Session = nil
+		if got, err := st.Commit(ctx, erase); err != nil || got != store.Committed {
+			t.Fatalf("erase on cluster: %v %v", got, err)
+		}
+		if n, _ := st.PersonKeys(ctx, pid); n != 0 {
+			t.Fatalf("%d keys left after erase", n)
+		}
+	}
+	for p := range st.Partitions() {
+		msgs, err := st.ReadOutbox(ctx, p, "c", 100, time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if err := st.Done(ctx, p, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// outboxKeyOf finds the outbox stream that holds an entry of pid.
+func outboxKeyOf(t *testing.T, admin *redis.Client, pid string) string {
+	t.Helper()
+	ctx := context.Background()
+	streams, _ := admin.Keys(ctx, "hl:*:out").Result()
+	for _, s := range streams {
+		msgs, _ := admin.XRange(ctx, s, "-", "+").Result()
+		for _, m := range msgs {
+			if m.Values["p"] == pid {
+				return s
+			}
+		}
+	}
+	t.Fatalf("no outbox entry of %s", pid)
+	return ""
+}

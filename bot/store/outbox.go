@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Message is one outbox entry.
+type Message struct {
+	ID      string
+	Part    int
+	PID     string
+	Channel string
+	Address []byte // sealed
+	Reply   []byte
+	Ref     string
+	Final   bool
+	// Deliveries counts how often the entry was handed to a sender; set on
+	// claimed entries.
+	Deliveries int64
+}
+
+// EnsureGroups creates the consumer group of every outbox stream.
+func (s *Store) EnsureGroups(ctx context.Context) error {
+	for p := range s.opts.Partitions {
+		err := s.rdb.XGroupCreateMkStream(ctx, s.keys.outbox(p), group, "0").Err()
+		if err != nil && !isBusyGroup(err) {
+			return fmt.Errorf("create outbox group: %w", err)
+		}
+	}
+	return nil
+}
+
+// ReadOutbox hands consumer the next entries of partition part, waiting up
+// to block for one to come.
+func (s *Store) ReadOutbox(ctx context.Context, part int, consumer string, count int64, block time.Duration) ([]Message, error) {
+	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: group, Consumer: consumer, Streams: []string{s.keys.outbox(part), ">"}, Count: count, Block: block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	var out []Message
+	for _, st := range res {
+		for _, m := range st.Messages {
+			out = append(out, message(part, m))
+		}
+	}
+	return out, nil
+}
+
+// ClaimOutbox takes over entries that another consumer was handed more than
+// minIdle ago and never finished: that consumer died or gave up for now.
+func (s *Store) ClaimOutbox(ctx context.Context, part int, consumer string, minIdle time.Duration, count int64) ([]Message, error) {
+	key := s.keys.outbox(part)
+	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: key, Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: count,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	pending, err := s.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: key, Group: group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID, Count: int64(len(msgs)), Consumer: consumer,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	counts := make(map[string]int64, len(pending))
+	for _, p := range pending {
+		counts[p.ID] = p.RetryCount
+	}
+	out := make([]Message, 0, len(msgs))
+	for _, m := range msgs {
+		msg := message(part, m)
+		msg.Deliveries = counts[m.ID]
+		out = append(out, msg)
+	}
+	return out, nil
+}
+
+// Done removes sent or dropped entries from the outbox.
+func (s *Store) Done(ctx context.Context, part int, ids ...string) error {
+	key := s.keys.outbox(part)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, key, group, ids...)
+		p.XDel(ctx, key, ids...)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish outbox entries: %w", err)
+	}
+	return nil
+}
+
+// Count adds one to an aggregate counter of today.
+func (s *Store) Count(ctx context.Context, part int, name string, now time.Time) error {
+	key := s.keys.stats(part, now)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, key, name, 1)
+		p.Expire(ctx, key, s.opts.StatsTTL)
+		return nil
+	})
+	return err
+}
+
+func message(part int, m redis.XMessage) Message {
+	str := func(k string) string { v, _ := m.Values[k].(string); return v }
+	return Message{
+		ID: m.ID, Part: part, PID: str("p"), Channel: str("c"),
+		Address: []byte(str("a")), Reply: []byte(str("r")), Ref: str("f"), Final: str("x") == "1",
+	}
+}
+
+// MailItem is one reply waiting in a web chat mailbox.
+type MailItem struct {
+	ID      string
+	Payload []byte
+}
+
+// Deliver puts a reply in the person's web mailbox and tells every replica's
+// web chat about it. A final reply is only announced, never kept: the person
+// asked to be forgotten.
+func (s *Store) Deliver(ctx context.Context, pid string, payload []byte, final bool) error {
+	key := s.keys.mailbox(pid)
+	note := pid
+	if final {
+		note = pid + " " + string(payload)
+	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if !final {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: 100, Approx: true, Values: []any{"r", payload}})
+			p.Expire(ctx, key, s.opts.MailboxTTL)
+		}
+		p.Publish(ctx, s.keys.webChannel(), note)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("deliver to web mailbox: %w", err)
+	}
+	return nil
+}
+
+// Mailbox returns the replies in the person's web mailbox after the entry
+// ID after ("" for all).
+func (s *Store) Mailbox(ctx context.Context, pid, after string) ([]MailItem, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	msgs, err := s.rdb.XRange(ctx, s.keys.mailbox(pid), start, "+").Result()
+	if err != nil {
+		return nil, fmt.Errorf("read web mailbox: %w", err)
+	}
+	out := make([]MailItem, len(msgs))
+	for i, m := range msgs {
+		r, _ := m.Values["r"].(string)
+		out[i] = MailItem{ID: m.ID, Payload: []byte(r)}
+	}
+	return out, nil
+}
+
+// SubscribeWeb listens for web replies. Each message is a person ID,
+// followed, for a final reply, by a space and the reply itself.
+func (s *Store) SubscribeWeb(ctx context.Context) *redis.PubSub {
+	return s.rdb.Subscribe(ctx, s.keys.webChannel())
+}
+
+// ParseWebNote splits a web notification into the person ID and the final
+// reply, if any.
+func ParseWebNote(note string) (pid string, final []byte) {
+	pid, rest, ok := strings.Cut(note, " ")
+	if !ok {
+		return pid, nil
+	}
+	return pid, []byte(rest)
+}

@@ -1,0 +1,133 @@
+// Package store keeps everything the helpline stores in Redis: sessions,
+// the marks that ignore redelivered messages, the outbox, web chat
+// mailboxes and aggregate counters. It works on a single Redis, Sentinel or
+// Cluster through go-redis's UniversalClient.
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options tune the store. Zero values take the defaults.
+type Options struct {
+	// Prefix starts every key. Default "hl".
+	Prefix string
+	// Partitions is the number of outbox streams, and of hash tags that
+	// people are spread over. Default 16. Changing it moves every person to
+	// another partition: set it once per deployment.
+	Partitions int
+	// SessionTTL is how long an idle session is kept. Default 30 days.
+	SessionTTL time.Duration
+	// DedupeTTL is how long a message ID is remembered. Default 24 hours.
+	DedupeTTL time.Duration
+	// MailboxTTL is how long a reply waits for a web page. Default 1 hour.
+	MailboxTTL time.Duration
+	// StatsTTL is how long a day's counters are kept. Default 400 days.
+	StatsTTL time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Prefix == "" {
+		o.Prefix = "hl"
+	}
+	if o.Partitions <= 0 {
+		o.Partitions = 16
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 30 * 24 * time.Hour
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = 24 * time.Hour
+	}
+	if o.MailboxTTL <= 0 {
+		o.MailboxTTL = time.Hour
+	}
+	if o.StatsTTL <= 0 {
+		o.StatsTTL = 400 * 24 * time.Hour
+	}
+}
+
+// Store is the helpline's Redis.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+	keys keys
+}
+
+// New wraps a Redis client. It does no I/O.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	opts.defaults()
+	return &Store{rdb: rdb, opts: opts, keys: keys{prefix: opts.Prefix, partitions: opts.Partitions}}
+}
+
+// Partitions returns the number of outbox partitions.
+func (s *Store) Partitions() int { return s.opts.Partitions }
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Record is a stored session with the version it was read at.
+type Record struct {
+	Session []byte // nil for a person with no session
+	Address []byte // the sealed address
+	Version int64
+}
+
+// Load reads a person's session: one round trip.
+func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
+	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a").Result()
+	if err != nil {
+		return Record{}, fmt.Errorf("load session: %w", err)
+	}
+	var r Record
+	if v, ok := vals[0].(string); ok {
+		r.Version, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if d, ok := vals[1].(string); ok {
+		r.Session = []byte(d)
+	}
+	if a, ok := vals[2].(string); ok {
+		r.Address = []byte(a)
+	}
+	return r, nil
+}
+
+// Stats sums the aggregate counters of one day over every partition.
+func (s *Store) Stats(ctx context.Context, day time.Time) (map[string]int64, error) {
+	sum := map[string]int64{}
+	for p := range s.opts.Partitions {
+		m, err := s.rdb.HGetAll(ctx, s.keys.stats(p, day)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read stats: %w", err)
+		}
+		for k, v := range m {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			sum[k] += n
+		}
+	}
+	return sum, nil
+}
+
+// PersonKeys returns how many keys of the person exist: zero after erase.
+func (s *Store) PersonKeys(ctx context.Context, pid string) (int64, error) {
+	var n int64
+	for _, k := range s.keys.person(pid) {
+		c, err := s.rdb.Exists(ctx, k).Result()
+		if err != nil {
+			return 0, fmt.Errorf("count keys: %w", err)
+		}
+		n += c
+	}
+	return n, nil
+}
+
+// isBusyGroup reports the error XGROUP CREATE gives for an existing group.
+func isBusyGroup(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
+}

@@ -1,0 +1,238 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/store/redistest"
+)
+
+var server *redistest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	server, err = redistest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	server.Close()
+	os.Exit(code)
+}
+
+// newStore gives each test its own key prefix on the shared server.
+func newStore(t *testing.T, opts store.Options) (*store.Store, *redis.Client) {
+	t.Helper()
+	rdb := server.Client()
+	t.Cleanup(func() { rdb.Close() })
+	opts.Prefix = strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	if opts.Partitions == 0 {
+		opts.Partitions = 4
+	}
+	return store.New(rdb, opts), rdb
+}
+
+var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func commit(pid, msg string, version int64, session string) store.Commit {
+	return store.Commit{
+		PID: pid, Version: version, Session: []byte(session), Address: []byte("sealed"), MsgID: msg, Now: now,
+		Out:    []store.Entry{{Channel: "web", Reply: []byte(`{"t":"hi"}`)}},
+		Counts: []string{"in.web"},
+	}
+}
+
+func TestCommitDedupeAndVersion(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	if got, err := st.Commit(ctx, commit("p1", "m1", 0, "s1")); err != nil || got != store.Committed {
+		t.Fatalf("first commit: %v %v", got, err)
+	}
+	if got, _ := st.Commit(ctx, commit("p1", "m1", 1, "s1 again")); got != store.Duplicate {
+		t.Fatalf("the same message again: %v, want Duplicate", got)
+	}
+	if got, _ := st.Commit(ctx, commit("p1", "m2", 0, "stale")); got != store.Conflict {
+		t.Fatalf("a commit at an old version: %v, want Conflict", got)
+	}
+	rec, err := st.Load(ctx, "p1")
+	if err != nil || string(rec.Session) != "s1" || rec.Version != 1 || string(rec.Address) != "sealed" {
+		t.Fatalf("load: %+v %v", rec, err)
+	}
+	if got, _ := st.Commit(ctx, commit("p1", "m2", 1, "s2")); got != store.Committed {
+		t.Fatalf("commit at the current version: %v", got)
+	}
+	stats, err := st.Stats(ctx, now)
+	if err != nil || stats["in.web"] != 2 {
+		t.Fatalf("counters %v %v, want in.web=2 (the duplicate and the conflict add nothing)", stats, err)
+	}
+}
+
+func TestCommitSetsLifetimes(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{SessionTTL: time.Hour, DedupeTTL: time.Minute})
+	st.Commit(ctx, commit("p1", "m1", 0, "s"))
+	keys, err := rdb.Keys(ctx, t.Name()+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{":s:p1": time.Hour, ":d:p1": time.Minute, ":st:20260501": 400 * 24 * time.Hour}
+	found := 0
+	for _, k := range keys {
+		for suffix, ttl := range want {
+			if strings.HasSuffix(k, suffix) {
+				found++
+				got := rdb.TTL(ctx, k).Val()
+				if got <= 0 || got > ttl || got < ttl-5*time.Second {
+					t.Errorf("%s lives %v, want %v", k, got, ttl)
+				}
+			}
+		}
+	}
+	if found != len(want) {
+		t.Fatalf("keys %v: want one of each of %v", keys, want)
+	}
+}
+
+func TestEraseLeavesNoKeyOfThePerson(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	st.Commit(ctx, commit("p1", "m1", 0, "s"))
+	if err := st.Deliver(ctx, "p1", []byte("reply"), false); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.PersonKeys(ctx, "p1"); n != 3 {
+		t.Fatalf("before erase the person has %d keys, want 3", n)
+	}
+	erase := commit("p1", "m2", 1, "")
+	erase.Session = nil
+	erase.Out[0].Final = true
+	if got, err := st.Commit(ctx, erase); got != store.Committed || err != nil {
+		t.Fatalf("erase: %v %v", got, err)
+	}
+	if n, _ := st.PersonKeys(ctx, "p1"); n != 0 {
+		t.Fatalf("after erase the person has %d keys, want 0", n)
+	}
+	if rec, _ := st.Load(ctx, "p1"); rec.Session != nil || rec.Version != 0 {
+		t.Fatalf("after erase a session loads: %+v", rec)
+	}
+}
+
+// TestConcurrentCommitsApplyEachMessageOnce has many goroutines commit
+// messages of one person at once, each reading, "stepping" (appending its
+// message to the session) and retrying on conflict: every message must end
+// up in the session exactly once.
+func TestConcurrentCommitsApplyEachMessageOnce(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				msg := fmt.Sprintf("<%d.%d>", w, i)
+				for {
+					rec, err := st.Load(ctx, "p1")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					c := commit("p1", msg, rec.Version, string(rec.Session)+msg)
+					got, err := st.Commit(ctx, c)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if got != store.Conflict {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rec, _ := st.Load(ctx, "p1")
+	for w := range writers {
+		for i := range each {
+			if n := strings.Count(string(rec.Session), fmt.Sprintf("<%d.%d>", w, i)); n != 1 {
+				t.Fatalf("message <%d.%d> applied %d times", w, i, n)
+			}
+		}
+	}
+	if rec.Version != writers*each {
+		t.Fatalf("version %d, want %d", rec.Version, writers*each)
+	}
+}
+
+func TestOutboxSurvivesADeadConsumer(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{Partitions: 1})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := commit("p1", "m1", 0, "s")
+	c.Out = append(c.Out, store.Entry{Channel: "web", Reply: []byte(`{"t":"second"}`)})
+	st.Commit(ctx, c)
+	got, err := st.ReadOutbox(ctx, 0, "dies", 10, time.Millisecond)
+	if err != nil || len(got) != 2 || got[0].PID != "p1" || string(got[1].Reply) != `{"t":"second"}` {
+		t.Fatalf("read: %+v %v", got, err)
+	}
+	// The first consumer sends one entry and dies before the second.
+	if err := st.Done(ctx, 0, got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := st.ReadOutbox(ctx, 0, "lives", 10, time.Millisecond); len(again) != 0 {
+		t.Fatalf("a pending entry was handed out again as new: %+v", again)
+	}
+	claimed, err := st.ClaimOutbox(ctx, 0, "lives", 0, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != got[1].ID || claimed[0].Deliveries != 2 {
+		t.Fatalf("claim: %+v %v", claimed, err)
+	}
+	st.Done(ctx, 0, claimed[0].ID)
+	if left, _ := st.ClaimOutbox(ctx, 0, "lives", 0, 10); len(left) != 0 {
+		t.Fatalf("entries left after both were done: %+v", left)
+	}
+}
+
+func TestMailbox(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	sub := st.SubscribeWeb(ctx)
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Deliver(ctx, "p1", []byte("one"), false)
+	st.Deliver(ctx, "p1", []byte("two"), false)
+	st.Deliver(ctx, "p1", []byte("bye"), true)
+	var notes []string
+	for range 3 {
+		m, err := sub.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, m.Payload)
+	}
+	if notes[0] != "p1" || notes[2] != "p1 bye" {
+		t.Fatalf("notes %q", notes)
+	}
+	all, _ := st.Mailbox(ctx, "p1", "")
+	if len(all) != 2 || string(all[1].Payload) != "two" {
+		t.Fatalf("mailbox %+v: the final reply must not be kept", all)
+	}
+	after, _ := st.Mailbox(ctx, "p1", all[0].ID)
+	if len(after) != 1 || string(after[0].Payload) != "two" {
+		t.Fatalf("after the first: %+v", after)
+	}
+	if pid, final := store.ParseWebNote("p1 bye"); pid != "p1" || string(final) != "bye" {
+		t.Fatalf("ParseWebNote: %q %q", pid, final)
+	}
+}
