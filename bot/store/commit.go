@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-		"time"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
