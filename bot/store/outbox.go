@@ -176,6 +176,24 @@ func (s *Store) SubscribeWeb(ctx context.Context) *redis.PubSub {
 	return s.rdb.Subscribe(ctx, s.keys.webChannel())
 }
 
+// Notes delivers the web notifications on a channel until ctx ends or stop
+// is called.
+func (s *Store) Notes(ctx context.Context) (<-chan string, func()) {
+	sub := s.SubscribeWeb(ctx)
+	out := make(chan string, 64)
+	go func() {
+		defer close(out)
+		for m := range sub.Channel() {
+			select {
+			case out <- m.Payload:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, func() { sub.Close() }
+}
+
 // ParseWebNote splits a web notification into the person ID and the final
 // reply, if any.
 func ParseWebNote(note string) (pid string, final []byte) {

@@ -27,6 +27,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "serve":
+		return runServe(ctx, getenv, stdout, stderr)
 	case "lint":
 		return runLint(args, getenv, stdout, stderr)
 	case "chat":

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/secret"
+	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/webchat"
+)
+
+// runServe serves the channels until ctx ends, then shuts down gracefully:
+// requests in flight finish, the senders finish what they hold, and only
+// then does Redis close.
+func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := readConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	set, cat, err := loadContent(cfg.FlowsDir, cfg.LocalesDir)
+	if err != nil {
+		return err
+	}
+	engine, err := flow.New(set, cat, flow.Options{Pause: cfg.RestartAfter})
+	if err != nil {
+		return err
+	}
+	keys, err := openSecret(cfg.Secret, log)
+	if err != nil {
+		return err
+	}
+	rdb, closeRedis, err := openRedis(cfg.RedisURL, cfg.Partitions+64, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+		if cfg.RedisURL == "" {
+			cfg.Addr = "localhost:8080" // the demo mode serves this machine only
+		}
+	}
+	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL})
+	disp := runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	chat := webchat.New(disp, st, cat, log, webchat.Options{ExitURL: cfg.ExitURL, PerToken: cfg.WebPerMinute})
+	senders := map[bot.Channel]bot.Sender{bot.Web: chat}
+	delivery := runner.NewDelivery(st, keys, senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
+
+	mux := http.NewServeMux()
+	chat.Routes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "redis not answering", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(chat.Close)
+
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Go(func() { chat.Run(work) })
+	wg.Go(func() {
+		if err := delivery.Run(work); err != nil {
+			log.Error("delivery stopped", "err", err)
+		}
+	})
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	log.Info("serving", "url", url, "languages", cat.Languages())
+	fmt.Fprintf(stdout, "helpline: web chat on %s/\n", url)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopWork()
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopWork()
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openSecret derives the keys from HELPLINE_SECRET, or from a random secret
+// that lives as long as this process.
+func openSecret(s string, log *slog.Logger) (*secret.Keys, error) {
+	if s == "" {
+		log.Warn("no HELPLINE_SECRET: using a random one; no session or sealed address will survive a restart")
+		return secret.New(secret.Random())
+	}
+	k, err := secret.New([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("HELPLINE_SECRET: %w", err)
+	}
+	return k, nil
+}
+
+// consumerName names this replica in the outbox consumer group.
+func consumerName(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
+}
+
+// newLogger logs JSON when stderr is not a terminal, text when it is.
+func newLogger(cfg config, stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if cfg.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return nil, fmt.Errorf("HELPLINE_LOG_LEVEL: %w", err)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("HELPLINE_LOG_FORMAT=%q: want json or text", format)
+}
