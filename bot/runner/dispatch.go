@@ -55,6 +55,10 @@ func NewDispatcher(engine *flow.Engine, st Store, keys *secret.Keys, log *slog.L
 	return &Dispatcher{engine: engine, store: st, keys: keys, log: log, now: now, hooks: hooks}
 }
 
+// SetHooks sets the hooks that receive handoffs, relays and alerts. Call it
+// before the first message.
+func (d *Dispatcher) SetHooks(h Hooks) { d.hooks = h }
+
 // PersonID returns the pseudonymous ID of the sender of in.
 func (d *Dispatcher) PersonID(in bot.Inbound) string { return d.keys.PersonID(in.Channel, in.Address) }
 

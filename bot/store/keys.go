@@ -15,6 +15,7 @@ import (
 //	P:{NN}:s:<pid>           hash    v version, d session, a sealed address        Options.SessionTTL after the last message
 //	P:{NN}:d:<pid>           zset    provider message IDs seen, scored by time      Options.DedupeTTL
 //	P:{NN}:w:<pid>           stream  replies waiting for the person's web page      Options.MailboxTTL
+//	P:{NN}:x:<pid>           string  "1" while nothing may be sent to the person  until lifted (START, unblock)
 //	P:{NN}:out               stream  the outbox of the partition, group "send"      entries deleted once sent or dropped
 //	P:{NN}:st:<yyyymmdd>     hash    aggregate counters of the day, no person data  Options.StatsTTL
 //	P:web                    pubsub  "new reply for <pid>" notes to web chat pages  not stored
@@ -40,6 +41,7 @@ func (k keys) session(pid string) string { return k.tag(k.partition(pid)) + "s:"
 func (k keys) dedupe(pid string) string  { return k.tag(k.partition(pid)) + "d:" + pid }
 func (k keys) mailbox(pid string) string { return k.tag(k.partition(pid)) + "w:" + pid }
 func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
+func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
 
 func (k keys) stats(part int, day time.Time) string {

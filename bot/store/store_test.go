@@ -236,3 +236,21 @@ func TestMailbox(t *testing.T) {
 		t.Fatalf("ParseWebNote: %q %q", pid, final)
 	}
 }
+
+func TestStoppedSurvivesErase(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	if err := st.SetStopped(ctx, "p1", true); err != nil {
+		t.Fatal(err)
+	}
+	erase := commit("p1", "m1", 0, "")
+	erase.Session = nil
+	st.Commit(ctx, erase)
+	if stopped, err := st.Stopped(ctx, "p1"); !stopped || err != nil {
+		t.Fatalf("stopped %v %v after erase, want true", stopped, err)
+	}
+	st.SetStopped(ctx, "p1", false)
+	if stopped, _ := st.Stopped(ctx, "p1"); stopped {
+		t.Fatal("the stop was not lifted")
+	}
+}

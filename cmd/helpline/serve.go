@@ -14,6 +14,7 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
@@ -56,22 +57,33 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		}
 	}
 	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL})
-	disp := runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
-	chat := webchat.New(disp, st, cat, log, webchat.Options{ExitURL: cfg.ExitURL, PerToken: cfg.WebPerMinute})
-	senders := map[bot.Channel]bot.Sender{bot.Web: chat}
-	delivery := runner.NewDelivery(st, keys, senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
-
-	mux := http.NewServeMux()
-	chat.Routes(mux)
+	w := &wiring{
+		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
+		mux: http.NewServeMux(), senders: map[bot.Channel]bot.Sender{},
+	}
+	w.disp = runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	for _, setup := range channels {
+		if err := setup(w); err != nil {
+			return err
+		}
+	}
+	if w.hooks != nil {
+		w.disp.SetHooks(w.hooks)
+	}
+	delivery := runner.NewDelivery(st, keys, w.senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
+	mux := w.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			http.Error(w, "redis not answering", http.StatusServiceUnavailable)
-			return
+		for _, ready := range append([]func(context.Context) error{st.Ping}, w.ready...) {
+			if err := ready(ctx); err != nil {
+				log.Warn("not ready", "err", err)
+				http.Error(rw, "not ready", http.StatusServiceUnavailable)
+				return
+			}
 		}
-		io.WriteString(w, "ready\n")
+		io.WriteString(rw, "ready\n")
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -79,12 +91,16 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	srv.RegisterOnShutdown(chat.Close)
+	for _, f := range w.onShutdown {
+		srv.RegisterOnShutdown(f)
+	}
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
-	wg.Go(func() { chat.Run(work) })
+	for _, f := range w.background {
+		wg.Go(func() { f(work) })
+	}
 	wg.Go(func() {
 		if err := delivery.Run(work); err != nil {
 			log.Error("delivery stopped", "err", err)
@@ -93,7 +109,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
-	log.Info("serving", "url", url, "languages", cat.Languages())
+	log.Info("serving", "url", url, "languages", cat.Languages(), "channels", len(w.senders))
 	fmt.Fprintf(stdout, "helpline: web chat on %s/\n", url)
 
 	select {
@@ -113,6 +129,43 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// wiring is what serve builds once and hands to each channel's setup: the
+// shared parts, and the lists a setup adds its own to.
+type wiring struct {
+	cfg    config
+	getenv func(string) string
+	log    *slog.Logger
+	stdout io.Writer
+	engine *flow.Engine
+	cat    *lang.Catalog
+	store  *store.Store
+	keys   *secret.Keys
+	disp   *runner.Dispatcher
+	// hooks receive handoffs, relays and alerts: the counsellor queue sets
+	// them; serve hands them to the dispatcher once every setup ran.
+	hooks runner.Hooks
+
+	mux        *http.ServeMux
+	senders    map[bot.Channel]bot.Sender
+	background []func(ctx context.Context)   // run until shutdown
+	onShutdown []func()                      // called when shutdown begins
+	ready      []func(context.Context) error // checked by /readyz
+}
+
+// channels are set up in this order; each reads its own settings and does
+// nothing when they are absent.
+var channels = []func(*wiring) error{setupWeb}
+
+// setupWeb serves the anonymous web chat at /.
+func setupWeb(w *wiring) error {
+	chat := webchat.New(w.disp, w.store, w.cat, w.log, webchat.Options{ExitURL: w.cfg.ExitURL, PerToken: w.cfg.WebPerMinute})
+	chat.Routes(w.mux)
+	w.senders[bot.Web] = chat
+	w.background = append(w.background, chat.Run)
+	w.onShutdown = append(w.onShutdown, chat.Close)
 	return nil
 }
 
