@@ -1,4 +1,5 @@
-// Package locales embeds the shipped locale files, one per language.
+// Package locales embeds the shipped locale files, one per language, and
+// the list of messages lint accepts as the same as English.
 package locales
 
 import (
@@ -6,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed *.toml
+//go:embed *.toml same-as-english.yaml
 var files embed.FS
 
 // FS returns the shipped locale files.

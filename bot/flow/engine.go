@@ -59,6 +59,7 @@ type Engine struct {
 
 type phrase struct {
 	text string
+	lang string
 	cmd  *Command
 }
 
@@ -94,7 +95,7 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 				e.keywords[w] = cmd
 			}
 			for _, w := range e.list(l, cmd.Words) {
-				e.words = append(e.words, phrase{w, cmd})
+				e.words = append(e.words, phrase{w, l, cmd})
 			}
 		}
 	}

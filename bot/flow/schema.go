@@ -2,7 +2,9 @@ package flow
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -184,7 +186,7 @@ type Handoff struct {
 // UnmarshalYAML keeps the node's line for error messages.
 func (n *Node) UnmarshalYAML(v *yaml.Node) error {
 	type plain Node
-	if err := v.Decode((*plain)(n)); err != nil {
+	if err := decodeKnown(v, (*plain)(n)); err != nil {
 		return err
 	}
 	n.Line = v.Line
@@ -194,7 +196,7 @@ func (n *Node) UnmarshalYAML(v *yaml.Node) error {
 // UnmarshalYAML keeps the option's line for error messages.
 func (o *Option) UnmarshalYAML(v *yaml.Node) error {
 	type plain Option
-	if err := v.Decode((*plain)(o)); err != nil {
+	if err := decodeKnown(v, (*plain)(o)); err != nil {
 		return err
 	}
 	o.Line = v.Line
@@ -204,7 +206,7 @@ func (o *Option) UnmarshalYAML(v *yaml.Node) error {
 // UnmarshalYAML keeps the case's line for error messages.
 func (c *Case) UnmarshalYAML(v *yaml.Node) error {
 	type plain Case
-	if err := v.Decode((*plain)(c)); err != nil {
+	if err := decodeKnown(v, (*plain)(c)); err != nil {
 		return err
 	}
 	c.Line = v.Line
@@ -214,7 +216,7 @@ func (c *Case) UnmarshalYAML(v *yaml.Node) error {
 // UnmarshalYAML keeps the command's line for error messages.
 func (c *Command) UnmarshalYAML(v *yaml.Node) error {
 	type plain Command
-	if err := v.Decode((*plain)(c)); err != nil {
+	if err := decodeKnown(v, (*plain)(c)); err != nil {
 		return err
 	}
 	c.Line = v.Line
@@ -224,7 +226,7 @@ func (c *Command) UnmarshalYAML(v *yaml.Node) error {
 // UnmarshalYAML keeps the link's line for error messages.
 func (l *Link) UnmarshalYAML(v *yaml.Node) error {
 	type plain Link
-	if err := v.Decode((*plain)(l)); err != nil {
+	if err := decodeKnown(v, (*plain)(l)); err != nil {
 		return err
 	}
 	l.Line = v.Line
@@ -238,11 +240,37 @@ func (t *Text) UnmarshalYAML(v *yaml.Node) error {
 		return v.Decode(&t.Msg)
 	}
 	type plain Text
-	if err := v.Decode((*plain)(t)); err != nil {
+	if err := decodeKnown(v, (*plain)(t)); err != nil {
 		return err
 	}
 	t.Line = v.Line
 	return nil
+}
+
+// decodeKnown decodes v into out, refusing keys that out has no field for:
+// yaml.v3's KnownFields does not reach into custom unmarshalers, and a
+// misspelt key ("sya:") must be an error, not a silently ignored line.
+func decodeKnown(v *yaml.Node, out any) error {
+	if v.Kind == yaml.MappingNode {
+		t := reflect.TypeOf(out).Elem()
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k := v.Content[i]
+			if !hasYAMLField(t, k.Value) {
+				return fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
+			}
+		}
+	}
+	return v.Decode(out)
+}
+
+func hasYAMLField(t reflect.Type, key string) bool {
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == key && name != "-" {
+			return true
+		}
+	}
+	return false
 }
 
 // num reads a variable as a number; anything else is 0.

@@ -44,14 +44,20 @@ type stepper struct {
 func (st *stepper) step(in bot.Inbound, now time.Time) {
 	s, g := st.s, &st.e.set.Global
 	first := s.Lang == ""
+	hinted := false
 	if first {
-		s.Lang, _ = st.e.msgs.Match(in.LangHints...)
+		s.Lang, hinted = st.e.msgs.Match(in.LangHints...)
 	}
 	norm := ""
 	if in.Text != "" {
 		norm = Normalize(in.Text)
 	}
-	if cmd := st.e.danger(norm); cmd != nil {
+	if p := st.e.danger(norm); p != nil {
+		cmd := p.cmd
+		if first && !hinted {
+			// No hint said which language: the words themselves do.
+			s.Lang = p.lang
+		}
 		st.effects = append(st.effects, bot.Effect{Kind: bot.Alert}, bot.Effect{Kind: bot.Count, Name: "danger"})
 		st.setEmergency(in.Country)
 		st.command(cmd)
@@ -110,14 +116,14 @@ func (st *stepper) link(payload string) bool {
 	return true
 }
 
-// danger returns the command whose words the message contains, if any.
-func (e *Engine) danger(norm string) *Command {
+// danger returns the danger phrase the message contains, if any.
+func (e *Engine) danger(norm string) *phrase {
 	if norm == "" {
 		return nil
 	}
-	for _, p := range e.words {
-		if containsPhrase(norm, p.text) {
-			return p.cmd
+	for i := range e.words {
+		if containsPhrase(norm, e.words[i].text) {
+			return &e.words[i]
 		}
 	}
 	return nil

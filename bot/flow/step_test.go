@@ -258,3 +258,31 @@ func TestStepIsDeterministic(t *testing.T) {
 		t.Fatalf("two runs differ:\n%q\n%q", a, b)
 	}
 }
+
+func TestDangerWordsChooseTheLanguageWhenNoHintDoes(t *testing.T) {
+	p := newPerson(t, mini(t))
+	if got := p.say("pomogite"); !strings.HasPrefix(got, "Звоните 112.") {
+		t.Fatalf("with no language hint, Russian danger words in Latin letters should be answered in Russian: %q", got)
+	}
+	p = newPerson(t, mini(t), "en")
+	if got := p.say("помогите"); !strings.HasPrefix(got, "Call 112 now.") {
+		t.Fatalf("a confident hint keeps its language: %q", got)
+	}
+}
+
+func TestLoadRefusesMisspeltKeys(t *testing.T) {
+	global, err := os.ReadFile("testdata/mini/flows/commands.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"node":   "id: x\nnodes:\n  a:\n    sya: [m]\n",
+		"choice": "id: x\nnodes:\n  a:\n    ask: q\n    choices:\n      - {lable: m}\n",
+		"case":   "id: x\nnodes:\n  a:\n    branch:\n      - {iff: {var: v, eq: x}}\n",
+	} {
+		_, err := flow.Load(fstestFS(map[string][]byte{"commands.yaml": global, "x.yaml": []byte(src)}))
+		if err == nil || !strings.Contains(err.Error(), "x.yaml:") || !strings.Contains(err.Error(), "unknown key") {
+			t.Errorf("%s: a misspelt key loaded: %v", name, err)
+		}
+	}
+}

@@ -243,3 +243,16 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestFindingString(t *testing.T) {
+	for f, want := range map[Finding]string{
+		{File: "menu.yaml", Line: 3, Msg: "node \"x\": bad"}:           `menu.yaml:3: node "x": bad`,
+		{File: "et.toml", Line: 9, Severity: Warning, Msg: "too long"}: "et.toml:9: warning: too long",
+		{File: "flows", Msg: "no commands.yaml"}:                       "flows: no commands.yaml",
+		{File: "ru.toml", Severity: Warning, Msg: "the file is empty"}: "ru.toml: warning: the file is empty",
+	} {
+		if got := f.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}

@@ -45,15 +45,18 @@ func (l *linter) counts(refs []ref) {
 		switch {
 		case r.count && !isPlural(m):
 			l.add(r.file, r.line, Warning, "%s: message %q is given a count but has no plural forms", r.what, r.id)
-		case !r.count && isPlural(m):
+		case !r.count && isPlural(m) && r.use == said:
 			l.add(r.file, r.line, Warning, "%s: plural message %q is said without a count: write {msg: %s, count: variable}", r.what, r.id, r.id)
+		case !r.count && isPlural(m):
+			l.add(r.file, r.line, Warning, "%s: plural message %q is used where no count can be given: it always takes its other form", r.what, r.id)
 		}
 	}
 }
 
 // lengths warns of messages that take more than sms.MaxSegments SMS
-// segments with their placeholders empty, in their SMS variant if they have
-// one.
+// segments, in their SMS variant if they have one. A message is measured
+// with its placeholders empty and the text of every branch of its template
+// ({{if}} ... {{end}}) in: the longest it can be before the values.
 func (l *linter) lengths(refs []ref) {
 	seen := map[[2]string]bool{}
 	for _, r := range refs {

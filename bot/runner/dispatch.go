@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/helpline/helpline/bot"
@@ -37,8 +39,14 @@ type Hooks interface {
 var ErrContention = errors.New("session changed too often to commit")
 
 // maxAttempts bounds the reads and steps of one message when other messages
-// of the same person commit first.
-const maxAttempts = 8
+// of the same person commit first. Each conflict means another message
+// committed, so a message loses at most as often as there are other
+// messages of the person in flight.
+const maxAttempts = 32
+
+// stripes is the number of locks that serialise one person's messages on
+// this replica; across replicas the version check does.
+const stripes = 256
 
 // Dispatcher runs inbound messages through the engine and commits them.
 type Dispatcher struct {
@@ -48,6 +56,7 @@ type Dispatcher struct {
 	log    *slog.Logger
 	now    func() time.Time
 	hooks  Hooks
+	locks  [stripes]sync.Mutex
 }
 
 // NewDispatcher makes a dispatcher. now is the clock; hooks may be nil.
@@ -68,6 +77,9 @@ func (d *Dispatcher) PersonID(in bot.Inbound) string { return d.keys.PersonID(in
 // the same session version.
 func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 	pid := d.PersonID(in)
+	mu := &d.locks[stripe(pid)]
+	mu.Lock()
+	defer mu.Unlock()
 	for range maxAttempts {
 		rec, err := d.store.Load(ctx, pid)
 		if err != nil {
@@ -100,6 +112,13 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 		}
 	}
 	return ErrContention
+}
+
+// stripe picks the lock of a person ID.
+func stripe(pid string) int {
+	h := fnv.New32a()
+	h.Write([]byte(pid))
+	return int(h.Sum32() % stripes)
 }
 
 // commit turns one step into what the store writes.

@@ -37,7 +37,9 @@ type DeliveryOptions struct {
 	// leaves the entry to be claimed later. Default 5s.
 	MaxWait time.Duration
 	// ClaimIdle is how long an entry may sit with a consumer before another
-	// takes it over. Default 30s.
+	// takes it over. It must be longer than one hand-over can take (Tries
+	// sends and their waits), or two consumers send the same entry. Default
+	// 60s.
 	ClaimIdle time.Duration
 	// MaxDeliveries drops an entry handed over this many times. Default 20.
 	MaxDeliveries int64
@@ -57,7 +59,7 @@ func (o *DeliveryOptions) defaults() {
 		o.MaxWait = 5 * time.Second
 	}
 	if o.ClaimIdle <= 0 {
-		o.ClaimIdle = 30 * time.Second
+		o.ClaimIdle = time.Minute
 	}
 	if o.MaxDeliveries <= 0 {
 		o.MaxDeliveries = 20

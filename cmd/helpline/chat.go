@@ -99,6 +99,9 @@ func (c *chat) run(ctx context.Context, stdin io.Reader) error {
 		case line, ok = <-lines:
 		}
 		if !ok {
+			if c.interactive {
+				fmt.Fprintln(c.out) // end the prompt line after ^D
+			}
 			return <-errc
 		}
 		if !c.interactive {
@@ -275,7 +278,8 @@ func describeSession(s bot.Session) []string {
 	return out
 }
 
-// pairs writes a map as k=v pairs in key order, or "none".
+// pairs writes a map as k=v pairs in key order, quoting values that hold
+// spaces, or "none".
 func pairs(m map[string]string) string {
 	if len(m) == 0 {
 		return "none"
@@ -285,7 +289,11 @@ func pairs(m map[string]string) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(k + "=" + m[k])
+		v := m[k]
+		if v == "" || strings.ContainsAny(v, " \"=") {
+			v = strconv.Quote(v)
+		}
+		b.WriteString(k + "=" + v)
 	}
 	return b.String()
 }

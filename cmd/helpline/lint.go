@@ -52,6 +52,7 @@ func runLint(args []string, getenv func(string) string, stdout, stderr io.Writer
 	return nil
 }
 
+// plural counts noun: "1 error", "2 errors".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun

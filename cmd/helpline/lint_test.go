@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helpline/helpline/bot/lint"
+	"github.com/helpline/helpline/locales"
 )
 
 // noEnv is a getenv with nothing set.
@@ -174,5 +178,16 @@ func TestLintBroken(t *testing.T) {
 				t.Errorf("output:\n%s\nwant the line:\n%s", out, want)
 			}
 		})
+	}
+}
+
+// TestSameAsEnglishShipped guards the embedding: lint reads the exceptions
+// from the embedded locales, so a file beside them must be embedded too.
+func TestSameAsEnglishShipped(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("..", "..", "locales", lint.SameAsEnglishFile)); err != nil {
+		return // nothing to embed
+	}
+	if _, err := fs.ReadFile(locales.FS(), lint.SameAsEnglishFile); err != nil {
+		t.Errorf("locales/%s is not embedded: add it to the go:embed line of locales/locales.go: %v", lint.SameAsEnglishFile, err)
 	}
 }

@@ -1,0 +1,227 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/secret"
+	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/store/redistest"
+	"github.com/helpline/helpline/flows"
+	"github.com/helpline/helpline/locales"
+)
+
+var server *redistest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	server, err = redistest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runner tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	server.Close()
+	os.Exit(code)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+type fixture struct {
+	st     *store.Store
+	keys   *secret.Keys
+	engine *flow.Engine
+	disp   *runner.Dispatcher
+}
+
+func setup(t testing.TB, partitions int) fixture {
+	t.Helper()
+	set, err := flow.Load(flows.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := lang.Load(locales.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := flow.New(set, cat, flow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := server.Client()
+	t.Cleanup(func() { rdb.Close() })
+	prefix := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	st := store.New(rdb, store.Options{Prefix: prefix, Partitions: partitions})
+	keys, err := secret.New([]byte("runner tests use this secret, 32+ bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{st: st, keys: keys, engine: engine, disp: runner.NewDispatcher(engine, st, keys, quiet, time.Now, nil)}
+}
+
+// TestConcurrentMessagesOfOnePerson sends many messages of one person at
+// once through two dispatchers, as two replicas would: each message is
+// applied exactly once, none is lost, and a redelivered one changes nothing.
+func TestConcurrentMessagesOfOnePerson(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 4)
+	replicas := []*runner.Dispatcher{f.disp, runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now, nil)}
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- replicas[i%2].Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-concurrent", ID: fmt.Sprint("m", i), Text: "hello"})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pid := f.keys.PersonID(bot.Web, "tok-concurrent")
+	rec, err := f.st.Load(ctx, pid)
+	if err != nil || rec.Version != n {
+		t.Fatalf("version %d (%v), want %d: one commit per message", rec.Version, err, n)
+	}
+	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-concurrent", ID: "m3", Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	stats, _ := f.st.Stats(ctx, time.Now())
+	if stats["in.web"] != n {
+		t.Fatalf("in.web = %d, want %d: the redelivery must not count", stats["in.web"], n)
+	}
+	if rec, _ := f.st.Load(ctx, pid); rec.Version != n {
+		t.Fatalf("a redelivered message changed the session: version %d", rec.Version)
+	}
+}
+
+// sender records sends and fails as its script says.
+type sender struct {
+	mu    sync.Mutex
+	sent  []bot.Outgoing
+	fails []error // returned by the next sends, in order
+}
+
+func (s *sender) Send(ctx context.Context, out bot.Outgoing) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.fails) > 0 {
+		err := s.fails[0]
+		s.fails = s.fails[1:]
+		if err != nil {
+			return err
+		}
+	}
+	s.sent = append(s.sent, out)
+	return nil
+}
+
+func (s *sender) texts() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, o := range s.sent {
+		out = append(out, o.Reply.Text)
+	}
+	return out
+}
+
+// fastDelivery retries within milliseconds. claimIdle is how long an entry
+// must sit before another consumer may take it.
+func fastDelivery(f fixture, s bot.Sender, consumer string, claimIdle time.Duration) *runner.Delivery {
+	return runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{
+		Consumer: consumer, Backoff: time.Millisecond, MaxWait: 50 * time.Millisecond, ClaimIdle: claimIdle,
+	})
+}
+
+// runUntil runs delivery until cond holds or 10 seconds pass.
+func runUntil(t *testing.T, d *runner.Delivery, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatal("delivery did not get there within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestDeliveryRetriesThenSends(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	s := &sender{fails: []error{errors.New("503 from provider"), &bot.RetryAfter{Delay: time.Millisecond, Err: errors.New("429")}}}
+	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-retry", ID: "1", Text: "hi", LangHints: []string{"en"}}); err != nil {
+		t.Fatal(err)
+	}
+	runUntil(t, fastDelivery(f, s, "a", time.Minute), func() bool { return len(s.texts()) == 1 })
+	if got := s.sent[0]; got.Address != "tok-retry" || got.PID != f.keys.PersonID(bot.Web, "tok-retry") || !strings.Contains(got.Reply.Text, "Hello") {
+		t.Fatalf("sent %+v", got)
+	}
+}
+
+func TestDeliveryDropsPermanentFailures(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	s := &sender{fails: []error{fmt.Errorf("blocked: %w", bot.ErrPermanent)}}
+	f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-perm", ID: "1", Text: "hi"})
+	f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-perm", ID: "2", Text: "hi"})
+	runUntil(t, fastDelivery(f, s, "a", time.Minute), func() bool { return len(s.texts()) == 1 })
+	stats, _ := f.st.Stats(ctx, time.Now())
+	if stats["send.permanent"] != 1 {
+		t.Fatalf("stats %v: want one permanent drop counted", stats)
+	}
+}
+
+// TestOutboxSurvivesADeadSender: a replica takes a batch and dies before
+// sending it; another replica claims the entries and sends them, in order.
+func TestOutboxSurvivesADeadSender(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	for i, text := range []string{"hi", "1", "1"} {
+		if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-dead", ID: fmt.Sprint(i), Text: text, LangHints: []string{"en"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := f.st.ReadOutbox(ctx, 0, "dies", 10, time.Millisecond)
+	if err != nil || len(taken) != 3 {
+		t.Fatalf("the dying replica took %d entries (%v), want 3", len(taken), err)
+	}
+	s := &sender{}
+	d := fastDelivery(f, s, "lives", time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // the entries must sit idle longer than ClaimIdle
+	if err := d.ClaimOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := s.texts()
+	if len(got) != 3 || !strings.Contains(got[0], "Hello") {
+		t.Fatalf("the living replica sent %q, want the three replies in order", got)
+	}
+	if again, _ := f.st.ClaimOutbox(ctx, 0, "x", 0, 10); len(again) != 0 {
+		t.Fatalf("entries left after they were sent: %d", len(again))
+	}
+}
