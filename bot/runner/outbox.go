@@ -43,6 +43,9 @@ type DeliveryOptions struct {
 	ClaimIdle time.Duration
 	// MaxDeliveries drops an entry handed over this many times. Default 20.
 	MaxDeliveries int64
+	// Block is how long one read of an outbox stream waits for an entry;
+	// a shutdown waits for it too. Default 2s.
+	Block time.Duration
 	// Drain bounds how long sends in flight may take after shutdown begins.
 	// Default 10s.
 	Drain time.Duration
@@ -63,6 +66,9 @@ func (o *DeliveryOptions) defaults() {
 	}
 	if o.MaxDeliveries <= 0 {
 		o.MaxDeliveries = 20
+	}
+	if o.Block <= 0 {
+		o.Block = 2 * time.Second
 	}
 	if o.Drain <= 0 {
 		o.Drain = 10 * time.Second
@@ -123,7 +129,7 @@ func (d *Delivery) Run(ctx context.Context) error {
 // partition reads and delivers one outbox stream.
 func (d *Delivery) partition(ctx context.Context, part int) {
 	for ctx.Err() == nil {
-		msgs, err := d.box.ReadOutbox(ctx, part, d.opts.Consumer, 32, 2*time.Second)
+		msgs, err := d.box.ReadOutbox(ctx, part, d.opts.Consumer, 32, d.opts.Block)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("outbox read failed", "partition", part, "err", err)
