@@ -46,7 +46,9 @@ func TestEveryScriptStaysInOneSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pid := range []string{"AAAAAAAAAAAAAAAAAAAAAA", "zzzzzzzzzzzzzzzzzzzzzz", "p-3"} {
-		if got, err := st.Commit(ctx, commit(pid, "m1", 0, "s")); err != nil || got != store.Committed {
+		c := commit(pid, "m1", 0, "s")
+		c.Case = &store.CaseWrite{Code: "K-" + pid[:1], Mark: "K w", Kept: []string{"K-" + pid[:1]}, Fields: []string{"lang", "en"}, Who: "p", Line: []byte("x"), TTL: time.Hour}
+		if got, err := st.Commit(ctx, c); err != nil || got != store.Committed {
 			t.Fatalf("commit on cluster: %v %v", got, err)
 		}
 		if err := st.Deliver(ctx, pid, []byte("r"), false); err != nil {
@@ -66,14 +68,15 @@ func TestEveryScriptStaysInOneSlot(t *testing.T) {
 			t.Fatalf("keys of %s in %d slots: %v", pid, len(slots), slots)
 		}
 		erase := commit(pid, "m2", 1, "")
-		erase.Session = nil
+		erase.Session, erase.Kept = nil, []string{"K-" + pid[:1]}
 		if got, err := st.Commit(ctx, erase); err != nil || got != store.Committed {
 			t.Fatalf("erase on cluster: %v %v", got, err)
 		}
-		if n, _ := st.PersonKeys(ctx, pid); n != 0 {
+		if n, _ := st.PersonKeys(ctx, pid, "K-"+pid[:1]); n != 0 {
 			t.Fatalf("%d keys left after erase", n)
 		}
 	}
+	queueOnCluster(t, st)
 	for p := range st.Partitions() {
 		msgs, err := st.ReadOutbox(ctx, p, "c", 100, time.Millisecond)
 		if err != nil {
@@ -102,4 +105,40 @@ func outboxKeyOf(t *testing.T, admin *redis.Client, pid string) string {
 	}
 	t.Fatalf("no outbox entry of %s", pid)
 	return ""
+}
+
+// queueOnCluster runs every queue and console script on the cluster: each
+// must keep to the {q} slot.
+func queueOnCluster(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if ok, err := st.Reserve(ctx, "Q1", "p"); !ok || err != nil {
+		t.Fatalf("reserve: %v %v", ok, err)
+	}
+	if _, err := st.Enqueue(ctx, store.QueueCase{Code: "Q1", PID: "p", Lang: "en", Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []error{
+		st.Raise(ctx, "Q1", 2, []string{"danger"}),
+		st.Claim(ctx, "Q1", "anna", []string{"en"}, 2, time.Minute, now),
+		st.Transfer(ctx, "Q1", "anna", "olga", 2),
+		st.Transfer(ctx, "Q1", "olga", "", 2),
+		st.Finish(ctx, "Q1", "", "silent", now),
+		st.AddAccount(ctx, store.Account{Name: "anna", Hash: "h", Role: "counsellor"}),
+		st.SaveLogin(ctx, "tok", store.ConsoleLogin{User: "anna", CSRF: "x"}),
+		st.Fail(ctx, "anna", now),
+		st.Seen(ctx, "anna", now),
+	}
+	for i, err := range steps {
+		if err != nil {
+			t.Fatalf("queue step %d on cluster: %v", i, err)
+		}
+	}
+	if _, err := st.TakeNotice(ctx, "Q1", 1, time.Minute, now); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := st.Waiting(ctx); err != nil || len(w) != 0 {
+		t.Fatalf("waiting: %v %v", w, err)
+	}
 }

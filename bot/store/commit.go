@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -47,15 +48,43 @@ type Commit struct {
 	Now    time.Time
 	Out    []Entry
 	Counts []string
+	// Case, when not nil, changes the person's counsellor case in the same
+	// step: it is written only if the session is.
+	Case *CaseWrite
+	// Kept lists the codes of the person's kept cases (Record.Kept): an
+	// erase deletes their keys too.
+	Kept []string
+}
+
+// CaseWrite is what one commit changes of a person's counsellor case.
+type CaseWrite struct {
+	Code string
+	// Mark is the new open-case mark of the session ("<code> w" or
+	// "<code> h"); with ClearMark the mark is removed; with neither it
+	// stays as it is.
+	Mark      string
+	ClearMark bool
+	// Kept, when not empty, replaces the list of codes whose keys are kept.
+	Kept []string
+	// Fields are field/value pairs set on the person's case hash.
+	Fields []string
+	// Who and Line add a line to the transcript; Line is sealed.
+	Who  string
+	Line []byte
+	// TTL is the new lifetime of the case hash and transcript; zero leaves
+	// it.
+	TTL time.Duration
 }
 
 // commitScript applies a commit atomically. Every key it touches shares the
 // person's hash tag.
 //
-// KEYS: session, dedupe, outbox, stats, then the other keys of the person
-// (deleted on erase).
+// KEYS: session, dedupe, outbox, stats, then either the case hash and the
+// transcript (a case write) or the other keys of the person (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
-// dedupe TTL, stats TTL, pid, number of entries, then 4 values per entry
+// dedupe TTL, stats TTL, pid, then the case write (mark op: "" leave, "s"
+// set, "d" delete; mark; kept; case TTL; number of field pairs, the pairs;
+// transcript who, line), then the number of entries and 4 values per entry
 // (channel, reply, ref, final), then counter names.
 var commitScript = redis.NewScript(`
 local msg = ARGV[5]
@@ -67,10 +96,30 @@ if v ~= tonumber(ARGV[1]) then
   return -1
 end
 local now = tonumber(ARGV[6])
+local i = 10
+local function arg()
+  i = i + 1
+  return ARGV[i - 1]
+end
+local markop, mark, kept, cttl = arg(), arg(), arg(), tonumber(arg())
+local pairs = tonumber(arg())
+local fields = {}
+for j = 1, 2 * pairs do
+  fields[j] = arg()
+end
+local who, line = arg(), arg()
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[2], unpack(KEYS, 5))
 else
   redis.call('HSET', KEYS[1], 'v', v + 1, 'd', ARGV[2], 'a', ARGV[3])
+  if markop == 's' then
+    redis.call('HSET', KEYS[1], 'h', mark)
+  elseif markop == 'd' then
+    redis.call('HDEL', KEYS[1], 'h')
+  end
+  if kept ~= '' then
+    redis.call('HSET', KEYS[1], 'k', kept)
+  end
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   if msg ~= '' then
     local ttl = tonumber(ARGV[7])
@@ -78,9 +127,18 @@ else
     redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
     redis.call('EXPIRE', KEYS[2], ttl)
   end
+  if pairs > 0 then
+    redis.call('HSET', KEYS[5], unpack(fields))
+  end
+  if line ~= '' then
+    redis.call('XADD', KEYS[6], '*', 'w', who, 'x', line)
+  end
+  if cttl > 0 then
+    redis.call('EXPIRE', KEYS[5], cttl)
+    redis.call('EXPIRE', KEYS[6], cttl)
+  end
 end
-local n = tonumber(ARGV[10])
-local i = 11
+local n = tonumber(arg())
 for _ = 1, n do
   redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])
   i = i + 4
@@ -100,13 +158,18 @@ return 1
 func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 	part := s.keys.partition(c.PID)
 	keys := []string{s.keys.session(c.PID), s.keys.dedupe(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
-	if c.Session == nil {
-		keys = append(keys, s.keys.person(c.PID)[2:]...)
+	switch {
+	case c.Session == nil:
+		keys = append(keys, s.keys.person(c.PID, c.Kept)[2:]...)
+	case c.Case != nil:
+		keys = append(keys, s.keys.caseOf(c.PID, c.Case.Code), s.keys.transcript(c.PID, c.Case.Code))
 	}
-	args := make([]any, 0, 10+4*len(c.Out)+len(c.Counts))
+	args := make([]any, 0, 20+4*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID, len(c.Out))
+		c.PID)
+	args = appendCaseArgs(args, c.Case)
+	args = append(args, len(c.Out))
 	for _, e := range c.Out {
 		final := ""
 		if e.Final {
@@ -128,4 +191,23 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 		return Duplicate, nil
 	}
 	return Conflict, nil
+}
+
+// appendCaseArgs appends the case write's arguments of commitScript.
+func appendCaseArgs(args []any, w *CaseWrite) []any {
+	if w == nil {
+		return append(args, "", "", "", 0, 0, "", "")
+	}
+	op := ""
+	switch {
+	case w.ClearMark:
+		op = "d"
+	case w.Mark != "":
+		op = "s"
+	}
+	args = append(args, op, w.Mark, strings.Join(w.Kept, " "), int64(w.TTL/time.Second), len(w.Fields)/2)
+	for _, f := range w.Fields[:len(w.Fields)/2*2] {
+		args = append(args, f)
+	}
+	return append(args, w.Who, w.Line)
 }

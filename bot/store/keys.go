@@ -12,13 +12,43 @@ import (
 // script can commit them together on Redis Cluster too.
 //
 //	key                      type    holds                                          lifetime
-//	P:{NN}:s:<pid>           hash    v version, d session, a sealed address        Options.SessionTTL after the last message
+//	P:{NN}:s:<pid>           hash    v version, d session, a sealed address,        Options.SessionTTL after the last message
+//	                                 h open case ("<code> w" waiting, "<code> h"
+//	                                 held), k codes whose case keys are kept
 //	P:{NN}:d:<pid>           zset    provider message IDs seen, scored by time      Options.DedupeTTL
 //	P:{NN}:w:<pid>           stream  replies waiting for the person's web page      Options.MailboxTTL
 //	P:{NN}:x:<pid>           string  "1" while nothing may be sent to the person  until lifted (START, unblock)
+//	P:{NN}:c:<pid>:<code>    hash    the case on the person's side: sealed intake   Options.SessionTTL while open,
+//	                                 card, language, channel, wrap-up               Options.CaseTTL after it ends
+//	P:{NN}:t:<pid>:<code>    stream  the case's transcript, each line sealed        as the case hash
 //	P:{NN}:out               stream  the outbox of the partition, group "send"      entries deleted once sent or dropped
 //	P:{NN}:st:<yyyymmdd>     hash    aggregate counters of the day, no person data  Options.StatsTTL
 //	P:web                    pubsub  "new reply for <pid>" notes to web chat pages  not stored
+//
+// The counsellor queue and the console live under their own tag, {q}. The
+// queue is one ordered set across every person, and a claim must be atomic
+// across counsellors, so it cannot share a slot with each person on Redis
+// Cluster. Its scripts touch {q} keys only; every write to a person (the
+// held mark h, the transcript, a reply) is a versioned commit on the
+// person's tag, and what the queue must learn of a person's step (a new
+// case, a raised priority, a new line) travels as an outbox entry of
+// channel "case" in the person's partition, applied to {q} by delivery at
+// least once, by idempotent scripts. One slot holds the console: it is sized
+// by counsellors and cases, not by messages.
+//
+//	P:{q}:case:<code>        hash    queue record: pid, lang, channel, priority,   none while open (1h while only reserved),
+//	                                 topic, flags, state, counsellor, times        Options.CaseTTL after it ends
+//	P:{q}:wait               zset    waiting codes, scored urgent first, then age  cases leave it when claimed or ended
+//	P:{q}:held:<user>        set     codes a counsellor holds                       members leave when a case moves on
+//	P:{q}:active             set     every held code, for supervisors               as above
+//	P:{q}:meta               hash    queue figures (average wait), no person data   none
+//	P:{q}:u:<user>           hash    a counsellor account: password hash, role,     none (disable, never delete)
+//	                                 languages, capacity, disabled
+//	P:{q}:users              set     every account name                             none
+//	P:{q}:cs:<sha256>        hash    a console session: user, CSRF token           Options.ConsoleTTL
+//	P:{q}:lf:<user>          hash    failed logins: n count, t last time            Options.LoginWindow after the last failure
+//	P:{q}:online             zset    counsellors by last request time               entries older than a day are trimmed
+//	P:console                pubsub  "queue" and "case <code>" notes to consoles    not stored
 //
 // P is Options.Prefix; <pid> the pseudonymous person ID.
 type keys struct {
@@ -44,14 +74,42 @@ func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
 
+func (k keys) caseOf(pid, code string) string {
+	return k.tag(k.partition(pid)) + "c:" + pid + ":" + code
+}
+func (k keys) transcript(pid, code string) string {
+	return k.tag(k.partition(pid)) + "t:" + pid + ":" + code
+}
+
+// queueTag is the hash tag of the counsellor queue and the console.
+func (k keys) queueTag() string               { return k.prefix + ":{q}:" }
+func (k keys) queueCase(code string) string   { return k.queueTag() + "case:" + code }
+func (k keys) waiting() string                { return k.queueTag() + "wait" }
+func (k keys) heldBy(user string) string      { return k.queueTag() + "held:" + user }
+func (k keys) active() string                 { return k.queueTag() + "active" }
+func (k keys) queueMeta() string              { return k.queueTag() + "meta" }
+func (k keys) account(user string) string     { return k.queueTag() + "u:" + user }
+func (k keys) accounts() string               { return k.queueTag() + "users" }
+func (k keys) consoleSession(h string) string { return k.queueTag() + "cs:" + h }
+func (k keys) loginFailures(user string) string {
+	return k.queueTag() + "lf:" + user
+}
+func (k keys) online() string         { return k.queueTag() + "online" }
+func (k keys) consoleChannel() string { return k.prefix + ":console" }
+
 func (k keys) stats(part int, day time.Time) string {
 	return k.tag(part) + "st:" + day.UTC().Format("20060102")
 }
 
-// person lists every key that holds something of the person: erasing them
-// all forgets the person.
-func (k keys) person(pid string) []string {
-	return []string{k.session(pid), k.dedupe(pid), k.mailbox(pid)}
+// person lists every key that holds something of the person, with the
+// case keys of the codes the session lists as kept: erasing them all
+// forgets the person.
+func (k keys) person(pid string, cases []string) []string {
+	out := []string{k.session(pid), k.dedupe(pid), k.mailbox(pid)}
+	for _, code := range cases {
+		out = append(out, k.caseOf(pid, code), k.transcript(pid, code))
+	}
+	return out
 }
 
 // group is the consumer group of every outbox stream.

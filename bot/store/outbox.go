@@ -179,7 +179,13 @@ func (s *Store) SubscribeWeb(ctx context.Context) *redis.PubSub {
 // Notes delivers the web notifications on a channel until ctx ends or stop
 // is called.
 func (s *Store) Notes(ctx context.Context) (<-chan string, func()) {
-	sub := s.SubscribeWeb(ctx)
+	return s.subscribe(ctx, s.keys.webChannel())
+}
+
+// subscribe delivers the messages of a pub/sub channel until ctx ends or
+// stop is called.
+func (s *Store) subscribe(ctx context.Context, channel string) (<-chan string, func()) {
+	sub := s.rdb.Subscribe(ctx, channel)
 	out := make(chan string, 64)
 	go func() {
 		defer close(out)

@@ -30,6 +30,14 @@ type Options struct {
 	MailboxTTL time.Duration
 	// StatsTTL is how long a day's counters are kept. Default 400 days.
 	StatsTTL time.Duration
+	// CaseTTL is how long a case and its sealed transcript are kept after
+	// the case ends. Default 7 days.
+	CaseTTL time.Duration
+	// ConsoleTTL is how long a console login lasts. Default 12 hours.
+	ConsoleTTL time.Duration
+	// LoginWindow is how long failed logins are remembered. Default 15
+	// minutes.
+	LoginWindow time.Duration
 }
 
 func (o *Options) defaults() {
@@ -50,6 +58,15 @@ func (o *Options) defaults() {
 	}
 	if o.StatsTTL <= 0 {
 		o.StatsTTL = 400 * 24 * time.Hour
+	}
+	if o.CaseTTL <= 0 {
+		o.CaseTTL = 7 * 24 * time.Hour
+	}
+	if o.ConsoleTTL <= 0 {
+		o.ConsoleTTL = 12 * time.Hour
+	}
+	if o.LoginWindow <= 0 {
+		o.LoginWindow = 15 * time.Minute
 	}
 }
 
@@ -77,11 +94,15 @@ type Record struct {
 	Session []byte // nil for a person with no session
 	Address []byte // the sealed address
 	Version int64
+	// Case is the open-case mark ("<code> w" or "<code> h"), or "".
+	Case string
+	// Kept lists the codes whose case keys are kept for the person.
+	Kept []string
 }
 
 // Load reads a person's session: one round trip.
 func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
-	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a").Result()
+	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a", "h", "k").Result()
 	if err != nil {
 		return Record{}, fmt.Errorf("load session: %w", err)
 	}
@@ -94,6 +115,10 @@ func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
 	}
 	if a, ok := vals[2].(string); ok {
 		r.Address = []byte(a)
+	}
+	r.Case, _ = vals[3].(string)
+	if k, ok := vals[4].(string); ok && k != "" {
+		r.Kept = strings.Fields(k)
 	}
 	return r, nil
 }
@@ -114,10 +139,11 @@ func (s *Store) Stats(ctx context.Context, day time.Time) (map[string]int64, err
 	return sum, nil
 }
 
-// PersonKeys returns how many keys of the person exist: zero after erase.
-func (s *Store) PersonKeys(ctx context.Context, pid string) (int64, error) {
+// PersonKeys returns how many keys of the person exist, counting the case
+// keys of codes: zero after erase.
+func (s *Store) PersonKeys(ctx context.Context, pid string, codes ...string) (int64, error) {
 	var n int64
-	for _, k := range s.keys.person(pid) {
+	for _, k := range s.keys.person(pid, codes) {
 		c, err := s.rdb.Exists(ctx, k).Result()
 		if err != nil {
 			return 0, fmt.Errorf("count keys: %w", err)
