@@ -19,6 +19,8 @@ var inputTypes = map[string]bool{"text": true, "number": true, "yesno": true, "c
 // Check finds the mistakes that would stop the set from running: unknown
 // flows and nodes, unreachable nodes and flows, nodes that do two things at
 // once, bad conditions. It knows nothing of the locales; lint adds those.
+// Empty entries (a lone "-" in a list) are reported and dropped, so that
+// nothing after the check trips over them.
 func (s *Set) Check() []Error {
 	c := checker{set: s}
 	c.global()
@@ -54,6 +56,12 @@ func (c *checker) global() {
 		}
 	}
 	slash := map[string]string{}
+	g.Commands = slices.DeleteFunc(g.Commands, func(cmd *Command) bool {
+		if cmd == nil {
+			c.add(g.File, 1, "an empty entry in commands")
+		}
+		return cmd == nil
+	})
 	for _, cmd := range g.Commands {
 		if cmd.Name == "" {
 			c.add(g.File, cmd.Line, "a command has no name")
@@ -88,6 +96,11 @@ func (c *checker) global() {
 		}
 	}
 	for payload, l := range g.Links {
+		if l == nil {
+			c.add(g.File, 1, "link %q opens nothing", payload)
+			delete(g.Links, payload)
+			continue
+		}
 		if !validPayload.MatchString(payload) {
 			c.add(g.File, l.Line, "link %q: a deep link payload is 1 to 64 letters, digits, _ or -", payload)
 		}
@@ -107,6 +120,11 @@ func (c *checker) flow(f *Flow) {
 }
 
 func (c *checker) node(f *Flow, n *Node) {
+	if slices.Contains(n.Choices, nil) || slices.Contains(n.Branch, nil) {
+		c.add(f.File, n.Line, "node %q has an empty choice or case", n.ID)
+		n.Choices = slices.DeleteFunc(n.Choices, func(o *Option) bool { return o == nil })
+		n.Branch = slices.DeleteFunc(n.Branch, func(cs *Case) bool { return cs == nil })
+	}
 	kinds := 0
 	for _, has := range []bool{n.Ask.Msg != "", len(n.Branch) > 0, n.Call != "", n.End, n.Erase} {
 		if has {

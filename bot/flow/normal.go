@@ -35,8 +35,10 @@ func Normalize(s string) string {
 		}
 		r = unicode.ToLower(r)
 		if lat, ok := latin[r]; ok {
-			b.WriteString(lat)
-			space = false
+			if lat != "" { // the soft and hard signs spell as nothing
+				b.WriteString(lat)
+				space = false
+			}
 			continue
 		}
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
@@ -55,6 +57,9 @@ func Normalize(s string) string {
 				continue
 			}
 			if lat, ok := latin[d]; ok {
+				if lat == "" {
+					continue
+				}
 				b.WriteString(lat)
 			} else {
 				b.WriteRune(d)
