@@ -13,30 +13,10 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
-	"github.com/helpline/helpline/bot/lang"
-	"github.com/helpline/helpline/flows"
-	"github.com/helpline/helpline/locales"
+	"github.com/helpline/helpline/bot/flow/flowtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden conversations with what the engine answers now")
-
-// shipped builds an engine over the shipped flows and locales.
-func shipped(t testing.TB) *flow.Engine {
-	t.Helper()
-	set, err := flow.Load(flows.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := lang.Load(locales.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := flow.New(set, cat, flow.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 // TestGolden replays every conversation in testdata/conversations and
 // compares the bot's answers with the file. With -update it writes them.
@@ -49,7 +29,7 @@ func shipped(t testing.TB) *flow.Engine {
 // each: "< " lines of text, numbered choices, "! " lines of effects, and
 // "= xx" when the language changes.
 func TestGolden(t *testing.T) {
-	e := shipped(t)
+	e, _ := flowtest.Shipped(t)
 	files, err := filepath.Glob("testdata/conversations/*.txt")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,17 +16,7 @@ import (
 
 var server *redistest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = redistest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "store tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { redistest.Main(m, &server) }
 
 // newStore gives each test its own key prefix on the shared server.
 func newStore(t *testing.T, opts store.Options) (*store.Store, *redis.Client) {

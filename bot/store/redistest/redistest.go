@@ -103,3 +103,17 @@ func (s *Server) Close() {
 func (s *Server) Client() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: s.Addr})
 }
+
+// Main runs a package's tests with one redis-server for all of them, kept
+// in *srv, and exits with their result. A package's TestMain calls it.
+func Main(m interface{ Run() int }, srv **Server) {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests need Redis:", err)
+		os.Exit(1)
+	}
+	*srv = s
+	code := m.Run()
+	s.Close()
+	os.Exit(code)
+}
