@@ -56,6 +56,7 @@ type Dispatcher struct {
 	log    *slog.Logger
 	now    func() time.Time
 	hooks  Hooks
+	cases  *Cases
 	locks  [stripes]sync.Mutex
 }
 
@@ -80,24 +81,38 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 	mu := &d.locks[stripe(pid)]
 	mu.Lock()
 	defer mu.Unlock()
+	var code string // a case code reserved by an earlier attempt
 	for range maxAttempts {
 		rec, err := d.store.Load(ctx, pid)
 		if err != nil {
 			return err
 		}
-		var s bot.Session
-		if rec.Session != nil {
-			if err := s.UnmarshalBinary(rec.Session); err != nil {
-				d.log.Warn("session unreadable, starting anew", "pid", pid)
-				s = bot.Session{}
+		s := d.session(pid, rec)
+		now := d.now()
+		var c store.Commit
+		var next bot.Session
+		var replies []bot.Reply
+		var effects []bot.Effect
+		cc, ok, err := d.cases.queueChoice(pid, rec, in, s, now)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			c = cc
+		default:
+			next, replies, effects = d.engine.Step(s, in, now)
+			var change caseChange
+			if replies, change, err = d.cases.plan(ctx, pid, rec, in, s, &next, replies, effects, now, &code); err != nil {
+				return err
+			}
+			if c, err = d.commit(pid, rec, in, next, replies, effects, now); err != nil {
+				return err
+			}
+			if err := change.apply(&c, rec, in.Channel); err != nil {
+				return err
 			}
 		}
-		now := d.now()
-		next, replies, effects := d.engine.Step(s, in, now)
-		c, err := d.commit(pid, rec, in, next, replies, effects, now)
-		if err != nil {
-			return err
-		}
+		c.Counts = append(c.Counts, "in."+string(in.Channel))
 		outcome, err := d.store.Commit(ctx, c)
 		if err != nil {
 			return err
@@ -107,11 +122,25 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 			d.log.Info("duplicate message ignored", "pid", pid, "channel", in.Channel)
 			return nil
 		case store.Committed:
-			d.log.Info("message handled", "pid", pid, "channel", in.Channel, "replies", len(replies))
+			d.log.Info("message handled", "pid", pid, "channel", in.Channel, "replies", len(c.Out))
 			return d.afterCommit(ctx, pid, next, effects)
 		}
 	}
 	return ErrContention
+}
+
+// session decodes a stored session and merges the case mark into it: the
+// mark, kept beside the session, is what the queue changes.
+func (d *Dispatcher) session(pid string, rec store.Record) bot.Session {
+	var s bot.Session
+	if rec.Session != nil {
+		if err := s.UnmarshalBinary(rec.Session); err != nil {
+			d.log.Warn("session unreadable, starting anew", "pid", pid)
+			s = bot.Session{}
+		}
+	}
+	s.Case, s.Held = parseMark(rec.Case)
+	return s
 }
 
 // stripe picks the lock of a person ID.
@@ -127,7 +156,6 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 	if c.Address == nil {
 		c.Address = d.keys.Seal([]byte(in.Address), pid)
 	}
-	c.Counts = append(c.Counts, "in."+string(in.Channel))
 	erase := false
 	for _, e := range effects {
 		switch e.Kind {
@@ -144,6 +172,7 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 		}
 	}
 	if !erase {
+		s.Case, s.Held = "", false // the mark beside the session holds them
 		b, err := s.MarshalBinary()
 		if err != nil {
 			return c, fmt.Errorf("encode session: %w", err)

@@ -204,6 +204,9 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 	if sender == nil {
 		return d.drop(ctx, m, "send.no_channel")
 	}
+	if raw, ok := sender.(RawSender); ok {
+		return d.retry(ctx, m, func() error { return raw.SendRaw(ctx, m) })
+	}
 	addr, err := d.keys.Open(m.Address, m.PID)
 	if err != nil {
 		return d.drop(ctx, m, "send.unsealable")
@@ -212,8 +215,14 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 	if err := json.Unmarshal(m.Reply, &out.Reply); err != nil {
 		return d.drop(ctx, m, "send.undecodable")
 	}
+	return d.retry(ctx, m, func() error { return sender.Send(ctx, out) })
+}
+
+// retry sends an entry with backoff. It reports whether the entry is
+// finished: sent, or failed for good.
+func (d *Delivery) retry(ctx context.Context, m store.Message, send func() error) bool {
 	for try := range d.opts.Tries {
-		err := sender.Send(ctx, out)
+		err := send()
 		if err == nil {
 			return true
 		}

@@ -1,0 +1,330 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/locales"
+)
+
+type caseFixture struct {
+	fixture
+	cases *runner.Cases
+	web   *sender
+	cat   *lang.Catalog
+	t     *testing.T
+}
+
+// setupCases runs a dispatcher with the queue, and delivery in the
+// background until the test ends.
+func setupCases(t *testing.T, opts runner.CaseOptions) caseFixture {
+	f := setup(t, 4)
+	cat, err := lang.Load(locales.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.SessionTTL, opts.CaseTTL = f.st.SessionTTL(), f.st.CaseTTL()
+	cf := caseFixture{fixture: f, cases: runner.NewCases(f.disp, f.st, cat, opts), web: &sender{}, cat: cat, t: t}
+	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: cf.web, runner.CaseChannel: cf.cases}, quiet,
+		runner.DeliveryOptions{Consumer: "t", Backoff: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return cf
+}
+
+func (f caseFixture) en(id string) string { s, _ := f.cat.Text("en", id, nil, nil); return s }
+
+// person is someone on the web chat.
+type person struct {
+	f    caseFixture
+	addr string
+	n    int
+}
+
+func (p *person) say(text string) {
+	p.f.t.Helper()
+	p.n++
+	if err := p.f.disp.Handle(context.Background(), bot.Inbound{Channel: bot.Web, Address: p.addr, ID: fmt.Sprint(p.n), Text: text, LangHints: []string{"en"}}); err != nil {
+		p.f.t.Fatal(err)
+	}
+}
+
+func (p *person) tap(choice string) {
+	p.f.t.Helper()
+	p.n++
+	if err := p.f.disp.Handle(context.Background(), bot.Inbound{Channel: bot.Web, Address: p.addr, ID: fmt.Sprint(p.n), Choice: choice}); err != nil {
+		p.f.t.Fatal(err)
+	}
+}
+
+func (p *person) pid() string { return p.f.keys.PersonID(bot.Web, p.addr) }
+
+// askForCounsellor walks from hello to a handoff, skipping the intake.
+func (p *person) askForCounsellor() {
+	for _, text := range []string{"hi", "1", "1", "counsellor", "2"} {
+		p.say(text)
+	}
+}
+
+// received waits until the person was sent a text containing want.
+func (f caseFixture) received(addr, want string) {
+	f.t.Helper()
+	waitFor(f.t, "a reply with "+want, func() bool {
+		f.web.mu.Lock()
+		defer f.web.mu.Unlock()
+		for _, o := range f.web.sent {
+			if o.Address == addr && strings.Contains(o.Reply.Text, want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (f caseFixture) count(addr, want string) int {
+	f.web.mu.Lock()
+	defer f.web.mu.Unlock()
+	n := 0
+	for _, o := range f.web.sent {
+		if o.Address == addr && strings.Contains(o.Reply.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// waiting waits until the queue holds n cases.
+func (f caseFixture) waiting(n int) []store.QueueCase {
+	f.t.Helper()
+	var ws []store.QueueCase
+	waitFor(f.t, fmt.Sprint(n, " waiting cases"), func() bool {
+		ws, _ = f.st.Waiting(context.Background())
+		return len(ws) == n
+	})
+	return ws
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10s", what)
+		}
+	}
+}
+
+var anna = runner.Counsellor{Name: "anna", Langs: []string{"en", "et"}, Capacity: 2}
+
+// TestCaseFromHandoffToMenu is the whole life of a case: the handoff
+// queues it and tells the place; a claim tells the person; their messages
+// reach the transcript and not the bot; a reply reaches them once; danger
+// words raise the case; the end brings them back to the menu.
+func TestCaseFromHandoffToMenu(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, runner.CaseOptions{})
+	p := &person{f: f, addr: "tok-life"}
+	p.askForCounsellor()
+	ws := f.waiting(1)
+	code := ws[0].Code
+	if ws[0].Lang != "en" || ws[0].Channel != "web" || ws[0].Topic != "counsellor" || ws[0].PID != p.pid() {
+		t.Fatalf("queued case %+v", ws[0])
+	}
+	f.received(p.addr, "You are number 1 in the queue")
+
+	if err := f.cases.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	f.received(p.addr, f.en("queue.joined"))
+	if err := f.cases.Claim(ctx, runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}, code); !errors.Is(err, store.ErrTaken) {
+		t.Fatalf("a second claim: %v", err)
+	}
+
+	before := len(f.web.texts())
+	p.say("I need a place to sleep tonight")
+	view, err := f.cases.View(ctx, anna, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := view.Lines[len(view.Lines)-1]
+	if last.Who != "p" || last.Text != "I need a place to sleep tonight" {
+		t.Fatalf("transcript %+v", view.Lines)
+	}
+	if len(f.web.texts()) != before {
+		t.Fatalf("the bot answered a message meant for the counsellor: %q", f.web.texts()[before:])
+	}
+
+	for range 2 { // a double click sends once
+		if err := f.cases.Reply(ctx, anna, code, "Hello, I am Anna.", "r1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.received(p.addr, "Hello, I am Anna.")
+
+	p.say("they took my passport")
+	waitFor(t, "an urgent case", func() bool {
+		c, _ := f.st.Case(ctx, code)
+		return c.Priority == 2 && len(c.Flags) > 0
+	})
+
+	if err := f.cases.End(ctx, anna, code, "referral_shelter", "booked a bed"); err != nil {
+		t.Fatal(err)
+	}
+	f.received(p.addr, f.en("queue.ended"))
+	f.received(p.addr, f.en("menu.question"))
+	if n := f.count(p.addr, "Hello, I am Anna."); n != 1 {
+		t.Fatalf("the reply was sent %d times", n)
+	}
+	if rec, _ := f.st.Load(ctx, p.pid()); rec.Case != "" {
+		t.Fatalf("the case mark stays after the end: %q", rec.Case)
+	}
+	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "referral_shelter" {
+		t.Fatalf("ended case %+v", c)
+	}
+	p.say("hello")
+	f.received(p.addr, f.en("menu.question"))
+	stats, _ := f.st.Stats(ctx, time.Now())
+	if stats["case.open"] != 1 || stats["case.wrap.referral_shelter"] != 1 || stats["case.claimed"] != 1 || stats["wait.lt1m"] != 1 {
+		t.Fatalf("stats %v", stats)
+	}
+}
+
+func TestOnlyTheHolderAnswers(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, runner.CaseOptions{})
+	p := &person{f: f, addr: "tok-own"}
+	p.askForCounsellor()
+	code := f.waiting(1)[0].Code
+	if err := f.cases.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	olga := runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}
+	if _, err := f.cases.View(ctx, olga, code); !errors.Is(err, store.ErrNotYours) {
+		t.Fatalf("another counsellor opens the case: %v", err)
+	}
+	if err := f.cases.Reply(ctx, olga, code, "hi", "x"); !errors.Is(err, store.ErrNotYours) {
+		t.Fatalf("another counsellor answers: %v", err)
+	}
+	if err := f.cases.End(ctx, olga, code, "silent", ""); !errors.Is(err, store.ErrNotYours) {
+		t.Fatalf("another counsellor ends: %v", err)
+	}
+	boss := runner.Counsellor{Name: "boss", Supervisor: true}
+	if v, err := f.cases.View(ctx, boss, code); err != nil || v.Mine {
+		t.Fatalf("a supervisor reads: %+v %v", v, err)
+	}
+	if err := f.cases.Reply(ctx, boss, code, "hi", "y"); !errors.Is(err, store.ErrNotYours) {
+		t.Fatalf("a supervisor writes into another's case: %v", err)
+	}
+	// Passed back to the queue, the person waits again and the bot talks.
+	if err := f.cases.Transfer(ctx, anna, code, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.received(p.addr, f.en("queue.transferred"))
+	if err := f.cases.Claim(ctx, olga, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cases.Reply(ctx, olga, code, "Olga here.", "z"); err != nil {
+		t.Fatal(err)
+	}
+	f.received(p.addr, "Olga here.")
+}
+
+func TestWaitingPersonCancels(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, runner.CaseOptions{})
+	p := &person{f: f, addr: "tok-cancel"}
+	p.askForCounsellor()
+	code := f.waiting(1)[0].Code
+	p.say("Cancel")
+	f.received(p.addr, f.en("queue.cancelled"))
+	f.waiting(0)
+	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "cancelled" {
+		t.Fatalf("cancelled case %+v", c)
+	}
+	if err := f.cases.Claim(ctx, anna, code); !errors.Is(err, store.ErrTaken) {
+		t.Fatalf("claim of a cancelled case: %v", err)
+	}
+}
+
+func TestOutOfHoursNoCase(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, runner.CaseOptions{Open: func(time.Time) bool { return false }})
+	p := &person{f: f, addr: "tok-closed"}
+	p.askForCounsellor()
+	f.received(p.addr, f.en("queue.closed"))
+	if rec, _ := f.st.Load(ctx, p.pid()); rec.Case != "" {
+		t.Fatalf("a case was opened out of hours: %q", rec.Case)
+	}
+	if ws, _ := f.st.Waiting(ctx); len(ws) != 0 {
+		t.Fatalf("queued out of hours: %v", ws)
+	}
+}
+
+// TestPlaceNotices: a second person is told their place.
+func TestPlaceNotices(t *testing.T) {
+	f := setupCases(t, runner.CaseOptions{Unclaimed: time.Hour, Tick: time.Hour})
+	a := &person{f: f, addr: "tok-a"}
+	a.askForCounsellor()
+	f.waiting(1)
+	b := &person{f: f, addr: "tok-b"}
+	b.askForCounsellor()
+	f.waiting(2)
+	f.received(b.addr, "You are number 2 in the queue")
+}
+
+// TestUnclaimedMessageOnce: a case nobody claims gets the honest message
+// once, and keep waiting keeps the place.
+func TestUnclaimedMessageOnce(t *testing.T) {
+	ctx := context.Background()
+	g := setupCases(t, runner.CaseOptions{Unclaimed: time.Nanosecond, Tick: time.Hour})
+	c := &person{f: g, addr: "tok-c"}
+	c.askForCounsellor()
+	g.waiting(1)
+	for range 2 {
+		if err := g.cases.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.received(c.addr, g.en("queue.unclaimed"))
+	if n := g.count(c.addr, g.en("queue.unclaimed")); n != 1 {
+		t.Fatalf("the unclaimed message was sent %d times", n)
+	}
+	c.tap(runner.ChoiceWait)
+	g.received(c.addr, g.en("queue.kept"))
+	g.waiting(1)
+}
+
+// TestEraseForgetsTheCase: a person who asks to be forgotten while a
+// counsellor holds their case leaves no key and no queue record.
+func TestEraseForgetsTheCase(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, runner.CaseOptions{})
+	p := &person{f: f, addr: "tok-erase"}
+	p.askForCounsellor()
+	code := f.waiting(1)[0].Code
+	f.cases.Claim(ctx, anna, code)
+	p.say("my name is secret")
+	p.say("forget me")
+	waitFor(t, "the case forgotten", func() bool {
+		_, err := f.st.Case(ctx, code)
+		return errors.Is(err, store.ErrNoCase)
+	})
+	if n, _ := f.st.PersonKeys(ctx, p.pid(), code); n != 0 {
+		t.Fatalf("%d keys of the person left", n)
+	}
+	if held, _ := f.st.HeldBy(ctx, "anna"); len(held) != 0 {
+		t.Fatalf("anna still holds %v", held)
+	}
+	if _, err := f.cases.View(ctx, anna, code); !errors.Is(err, store.ErrNoCase) {
+		t.Fatalf("view of a forgotten case: %v", err)
+	}
+}
