@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,28 +13,16 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
-	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/flow/flowtest"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/bot/store/redistest"
-	"github.com/helpline/helpline/flows"
-	"github.com/helpline/helpline/locales"
 )
 
 var server *redistest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = redistest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "runner tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { redistest.Main(m, &server) }
 
 var quiet = slog.New(slog.DiscardHandler)
 
@@ -48,18 +35,7 @@ type fixture struct {
 
 func setup(t testing.TB, partitions int) fixture {
 	t.Helper()
-	set, err := flow.Load(flows.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := lang.Load(locales.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flow.New(set, cat, flow.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine, _ := flowtest.Shipped(t)
 	rdb := server.Client()
 	t.Cleanup(func() { rdb.Close() })
 	prefix := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())

@@ -7,36 +7,22 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/helpline/helpline/bot"
-	"github.com/helpline/helpline/bot/flow"
-	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/flow/flowtest"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/bot/store/redistest"
 	"github.com/helpline/helpline/bot/webchat"
-	"github.com/helpline/helpline/flows"
-	"github.com/helpline/helpline/locales"
 )
 
 var server *redistest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = redistest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "webchat tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { redistest.Main(m, &server) }
 
 type fixture struct {
 	chat *webchat.Chat
@@ -48,18 +34,7 @@ type fixture struct {
 // delivery running, as serve does.
 func newChat(t *testing.T, opts webchat.Options) fixture {
 	t.Helper()
-	set, err := flow.Load(flows.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := lang.Load(locales.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flow.New(set, cat, flow.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine, cat := flowtest.Shipped(t)
 	rdb := server.Client()
 	st := store.New(rdb, store.Options{Prefix: t.Name(), Partitions: 2})
 	keys, _ := secret.New([]byte("webchat tests use this secret, 32+ bytes"))

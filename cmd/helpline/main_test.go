@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,17 +19,7 @@ import (
 
 var redisServer *redistest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	redisServer, err = redistest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cmd/helpline tests:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	redisServer.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { redistest.Main(m, &redisServer) }
 
 // syncBuffer is a buffer several goroutines may write to.
 type syncBuffer struct {
