@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runLint(args, getenv, stdout, stderr)
 	case "chat":
 		return runChat(ctx, args, getenv, stdin, stdout)
+	case "counsellor":
+		return runCounsellor(ctx, args, getenv, stdin, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -46,4 +48,5 @@ commands:
   serve     serve the channels and the console (the default)
   lint      check the flows and the locales
   chat      talk to the flows in this terminal, with no Redis and no network
+  counsellor  add, list, disable or enable console accounts
 `

@@ -1,0 +1,246 @@
+// Package console is the counsellors' web console, served under /console:
+// the live queue, a case with its intake card and transcript, the
+// counsellor's own cases and, for supervisors, every active case, who is
+// online and the statistics. Pages are rendered on the server from
+// embedded templates, with a little plain JavaScript for live updates; no
+// page ever shows a person's address.
+package console
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/store"
+)
+
+// Store is what the console needs of the store.
+type Store interface {
+	Waiting(ctx context.Context) ([]store.QueueCase, error)
+	HeldBy(ctx context.Context, name string) ([]store.QueueCase, error)
+	Active(ctx context.Context) ([]store.QueueCase, error)
+	GetAccount(ctx context.Context, name string) (store.Account, error)
+	SaveLogin(ctx context.Context, tokenHash string, l store.ConsoleLogin) error
+	Login(ctx context.Context, tokenHash string) (store.ConsoleLogin, bool, error)
+	Logout(ctx context.Context, tokenHash string) error
+	Failures(ctx context.Context, name string) (int, time.Time, error)
+	Fail(ctx context.Context, name string, now time.Time) error
+	ClearFailures(ctx context.Context, name string) error
+	Seen(ctx context.Context, name string, now time.Time) error
+	Online(ctx context.Context, since time.Time) (map[string]time.Time, error)
+	Stats(ctx context.Context, day time.Time) (map[string]int64, error)
+	ConsoleNotes(ctx context.Context) (<-chan string, func())
+}
+
+// Desk is what the console needs of the counsellor side of the runner.
+type Desk interface {
+	Claim(ctx context.Context, c runner.Counsellor, code string) error
+	Reply(ctx context.Context, c runner.Counsellor, code, text, id string) error
+	Transfer(ctx context.Context, c runner.Counsellor, code string, to *runner.Counsellor) error
+	End(ctx context.Context, c runner.Counsellor, code, wrap, note string) error
+	View(ctx context.Context, c runner.Counsellor, code string) (runner.CaseView, error)
+	CanSee(c runner.Counsellor, qc store.QueueCase, now time.Time) (ok, interpreter bool)
+}
+
+// Words are the locales: canned answers come from them, in the person's
+// language.
+type Words interface {
+	IDs(lang string) []string
+	Text(lang, id string, vars map[string]string, count *int) (string, bool)
+}
+
+// Options tune the console.
+type Options struct {
+	// WrapUp lists the wrap-up categories a case ends with.
+	WrapUp []string
+	// Secure marks cookies Secure; set it behind TLS. A request that came
+	// over TLS gets Secure cookies anyway.
+	Secure bool
+	// MaxFailures is how many wrong passwords in a row a name may give
+	// before each further try must wait, longer every time. Default 5.
+	MaxFailures int
+}
+
+// DefaultWrapUp are the wrap-up categories when none are configured.
+var DefaultWrapUp = []string{"information", "referral_shelter", "legal", "medical", "return_assistance", "emergency_services", "silent", "abusive"}
+
+// Console serves the console.
+type Console struct {
+	st    Store
+	desk  Desk
+	words Words
+	log   *slog.Logger
+	opts  Options
+	now   func() time.Time
+	pages map[string]*template.Template
+	ips   *ipLimiter
+
+	mu      sync.Mutex
+	streams map[chan string]struct{}
+}
+
+//go:embed templates assets
+var files embed.FS
+
+// New makes the console.
+func New(st Store, desk Desk, words Words, log *slog.Logger, now func() time.Time, opts Options) *Console {
+	if len(opts.WrapUp) == 0 {
+		opts.WrapUp = DefaultWrapUp
+	}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 5
+	}
+	return &Console{
+		st: st, desk: desk, words: words, log: log, opts: opts, now: now,
+		pages: parsePages(), ips: newIPLimiter(), streams: map[chan string]struct{}{},
+	}
+}
+
+// Routes adds every route of the console to mux. Pages need a login;
+// every POST also needs the login's CSRF token, and comes from this origin.
+func (c *Console) Routes(mux *http.ServeMux) {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /console/login", c.loginPage)
+	m.HandleFunc("POST /console/login", c.login)
+	m.Handle("GET /console/assets/", http.StripPrefix("/console/", http.FileServerFS(files)))
+
+	m.Handle("POST /console/logout", c.user(c.logout))
+	m.Handle("GET /console/{$}", c.user(c.queueList))
+	m.Handle("GET /console/queue", c.user(c.queueRows))
+	m.Handle("GET /console/events", c.user(c.events))
+	m.Handle("GET /console/mine", c.user(c.myCases))
+	m.Handle("GET /console/case/{code}", c.user(c.caseView))
+	m.Handle("GET /console/case/{code}/lines", c.user(c.caseLines))
+	m.Handle("POST /console/case/{code}/claim", c.user(c.caseClaim))
+	m.Handle("POST /console/case/{code}/reply", c.user(c.caseReply))
+	m.Handle("POST /console/case/{code}/transfer", c.user(c.caseTransfer))
+	m.Handle("POST /console/case/{code}/end", c.user(c.caseEnd))
+	m.Handle("GET /console/active", c.supervisor(c.activeList))
+	m.Handle("GET /console/online", c.supervisor(c.onlineList))
+	m.Handle("GET /console/stats", c.supervisor(c.statsPage))
+
+	cop := http.NewCrossOriginProtection()
+	mux.Handle("/console/", secure(cop.Handler(m)))
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+}
+
+// secure sets the headers every console response carries: nothing from
+// elsewhere, no framing, no referrer, nothing cached.
+func secure(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// parsePages parses each page with the layout: one template set per page.
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"ago":   ago,
+		"flags": runner.Flags,
+		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"prio":  priorityName,
+		"clock": func(t time.Time) string { return t.Format("15:04") },
+		"who":   lineClass,
+		"whoName": func(w string) string {
+			if name, ok := strings.CutPrefix(w, "c:"); ok {
+				return name
+			}
+			return map[string]string{"p": "person:", "s": ""}[w]
+		},
+		"pair": func(title string, rows []tally) any {
+			return struct {
+				Title string
+				Rows  []tally
+			}{title, rows}
+		},
+	}
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", n))
+	}
+	return pages
+}
+
+// page is what every page template gets.
+type page struct {
+	Title string
+	User  *user
+	CSRF  string
+	Msg   string
+	Data  any
+}
+
+// render writes a whole page, or one of its blocks when block is set.
+func (c *Console) render(w http.ResponseWriter, status int, name, block string, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	t := c.pages[name]
+	if block == "" {
+		block = "layout"
+	}
+	if err := t.ExecuteTemplate(w, block, p); err != nil {
+		c.log.Error("console page failed", "page", name, "err", err)
+	}
+}
+
+// lineClass is the CSS class of a transcript line by its writer.
+func lineClass(who string) string {
+	switch who {
+	case "p":
+		return "person"
+	case "s":
+		return "system"
+	}
+	return "counsellor"
+}
+
+func priorityName(p int) string {
+	switch p {
+	case 2:
+		return "urgent"
+	case 1:
+		return "high"
+	}
+	return "normal"
+}
+
+// ago says how long ago t was, to the minute.
+func ago(t time.Time) string {
+	d := time.Since(t).Truncate(time.Minute)
+	if d < time.Minute {
+		return "just now"
+	}
+	return strings.TrimSuffix(d.String(), "0s") + " ago"
+}
+
+// messages are the short notes a redirect may carry in ?msg=.
+var messages = map[string]string{
+	"taken":    "Another counsellor took that case first.",
+	"full":     "You hold as many cases as you may. End one first.",
+	"language": "That case waits for a counsellor of its language for a little longer.",
+	"ended":    "The case is ended. The person is back at the menu.",
+	"moved":    "The case is passed on.",
+	"gone":     "The person erased the chat, or the case has ended.",
+	"notyours": "Another counsellor holds that case.",
+}
