@@ -1,0 +1,35 @@
+package console
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(h, "a long enough password") {
+		t.Fatalf("hash %q", h)
+	}
+	if !CheckPassword(h, "a long enough password") {
+		t.Fatal("the right password is refused")
+	}
+	for _, wrong := range []string{"a long enough passworD", "", "a long enough password "} {
+		if CheckPassword(h, wrong) {
+			t.Fatalf("%q is let in", wrong)
+		}
+	}
+	for _, bad := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$bcrypt$x", h[:len(h)-5] + "$$"} {
+		if CheckPassword(bad, "a long enough password") {
+			t.Fatalf("a broken hash %q lets in", bad)
+		}
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Fatal("a short password is accepted")
+	}
+	if h2, _ := HashPassword("a long enough password"); h2 == h {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+}
