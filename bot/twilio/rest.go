@@ -162,6 +162,9 @@ func (c *call) failure(err error) error {
 	switch {
 	case errors.As(err, &v0):
 		e.Code = v0.Code
+		if e.Status == 0 {
+			e.Status = v0.Status // twilio-go's own refusal, before any request
+		}
 	case errors.As(err, &v1):
 		e.Code = v1.Code
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -87,6 +88,10 @@ type Options struct {
 	Normalize func(string) string
 }
 
+// validCredential is what twilio-go accepts as an account SID or a token;
+// it refuses anything else on every call.
+var validCredential = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
 // Channel is the SMS and WhatsApp channel: its webhooks and its sender.
 type Channel struct {
 	d         Dispatcher
@@ -128,6 +133,8 @@ func (o *Options) defaults() error {
 	switch {
 	case o.AccountSID == "" || o.AuthToken == "":
 		return errors.New("twilio: the account SID and the auth token are both needed")
+	case !validCredential.MatchString(o.AccountSID) || !validCredential.MatchString(o.AuthToken):
+		return errors.New("twilio: the account SID and the auth token are letters and digits only")
 	case o.From == "" && o.MessagingServiceSID == "":
 		return errors.New("twilio: a sender is needed: a Messaging Service SID or a From number")
 	case o.EraseCommand == "" || o.Normalize == nil:

@@ -155,11 +155,44 @@ func TestTwilioNeedsBothCredentials(t *testing.T) {
 		"token only":    {"HELPLINE_TWILIO_AUTH_TOKEN": twilioToken},
 		"no public URL": {"HELPLINE_TWILIO_ACCOUNT_SID": twilioSID, "HELPLINE_TWILIO_AUTH_TOKEN": twilioToken, "HELPLINE_TWILIO_FROM": "+3725550000"},
 		"no sender":     {"HELPLINE_TWILIO_ACCOUNT_SID": twilioSID, "HELPLINE_TWILIO_AUTH_TOKEN": twilioToken, "HELPLINE_PUBLIC_URL": twilioPublic},
+		"bad token":     {"HELPLINE_TWILIO_ACCOUNT_SID": twilioSID, "HELPLINE_TWILIO_AUTH_TOKEN": "not a token", "HELPLINE_PUBLIC_URL": twilioPublic, "HELPLINE_TWILIO_FROM": "+3725550000"},
 		"bad rate":      {"HELPLINE_TWILIO_ACCOUNT_SID": twilioSID, "HELPLINE_TWILIO_AUTH_TOKEN": twilioToken, "HELPLINE_PUBLIC_URL": twilioPublic, "HELPLINE_TWILIO_FROM": "+3725550000", "HELPLINE_TWILIO_RATE": "fast"},
 	} {
 		err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), "TWILIO") && !strings.Contains(err.Error(), "PUBLIC_URL") && !strings.Contains(err.Error(), "twilio") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestTwilioNeutralFirstReply runs the binary with HELPLINE_SMS_NEUTRAL: a
+// first message gets the neutral greeting over the numbered languages; a
+// first message with danger words gets the emergency numbers of the
+// number's country all the same.
+func TestTwilioNeutralFirstReply(t *testing.T) {
+	api := twiliotest.NewAPI(t, twilioSID, twilioToken)
+	srv := startServer(t, map[string]string{
+		"HELPLINE_TWILIO_ACCOUNT_SID":           twilioSID,
+		"HELPLINE_TWILIO_AUTH_TOKEN":            twilioToken,
+		"HELPLINE_TWILIO_MESSAGING_SERVICE_SID": "MG00000000000000000000000000000001",
+		"HELPLINE_TWILIO_API_URL":               api.URL,
+		"HELPLINE_PUBLIC_URL":                   twilioPublic,
+		"HELPLINE_SMS_NEUTRAL":                  "true",
+	})
+	cat, err := lang.Load(locales.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	neutral, _ := cat.Text("et", "sms.neutral", nil, nil)
+	p := &smsPerson{t: t, srv: srv, api: api, from: "+37255500081"}
+	if r := p.say("tere"); r != neutral+"\n1. Eesti\n2. English\n3. Русский" {
+		t.Fatalf("neutral first reply:\n%s", r)
+	}
+	if s := api.WaitSent(t, p.from, 1)[0]; s.MessagingServiceSID == "" || s.From != "" {
+		t.Fatalf("sent as %+v, want through the Messaging Service", s)
+	}
+	d := &smsPerson{t: t, srv: srv, api: api, from: "+37255500082"}
+	if r := d.say("appi"); strings.HasPrefix(r, neutral) || !strings.Contains(r, "116 006") {
+		t.Fatalf("danger words get Estonia's emergency numbers, neutral mode or not:\n%s", r)
 	}
 }
