@@ -87,8 +87,8 @@ func TestStopInEstonianAndRussian(t *testing.T) {
 		h.say(c.from, c.hello)
 		h.send(c.from, c.stop)
 		pid := h.pid(c.from)
-		if st, err := h.st.Standing(ctx, pid); err != nil || !st.Stopped || st.Session {
-			t.Fatalf("%s: after STOP the person is stopped with no session: %+v %v", c.stop, st, err)
+		if stopped, session, err := h.st.Standing(ctx, pid); err != nil || !stopped || session {
+			t.Fatalf("%s: after STOP the person is stopped (%v) with no session (%v): %v", c.stop, stopped, session, err)
 		}
 		if n, _ := h.st.PersonKeys(ctx, pid); n != 0 {
 			t.Fatalf("%s: %d keys of the person left", c.stop, n)
@@ -97,7 +97,7 @@ func TestStopInEstonianAndRussian(t *testing.T) {
 		h.waitCount("send.permanent", int64(i+1))
 		h.send(c.from, "anybody there")
 		h.waitCount("twilio.stopped_in", int64(i+1))
-		if st, _ := h.st.Standing(ctx, pid); st.Session {
+		if _, session, _ := h.st.Standing(ctx, pid); session {
 			t.Fatalf("%s: a stopped person's message was kept", c.stop)
 		}
 		if sent := h.api.WaitSent(t, c.from, 1); len(sent) != 1 {
@@ -118,7 +118,7 @@ func TestTwilioOptOutFieldStops(t *testing.T) {
 	if resp := h.post(inboundPath, form); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if st, _ := h.st.Standing(context.Background(), h.pid(from)); !st.Stopped {
+	if stopped, _, _ := h.st.Standing(context.Background(), h.pid(from)); !stopped {
 		t.Fatal("OptOutType=STOP did not stop the person")
 	}
 }

@@ -26,11 +26,11 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 	if limit == nil {
 		return fmt.Errorf("%w: twilio cannot send on %s", bot.ErrPermanent, out.Channel)
 	}
-	st, err := c.store.Standing(ctx, out.PID)
+	stopped, _, err := c.store.Standing(ctx, out.PID)
 	if err != nil {
 		return err
 	}
-	if st.Stopped {
+	if stopped {
 		return errStopped
 	}
 	for _, body := range Bodies(c.neutral(out), out.Channel) {

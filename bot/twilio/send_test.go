@@ -54,9 +54,8 @@ func TestSendErrorsClassified(t *testing.T) {
 		if s := err.Error(); strings.Contains(s, to[1:]) || strings.Contains(s, "private") {
 			t.Errorf("the error quotes the request: %s", s)
 		}
-		stopped, _ := h.st.Standing(ctx, out.PID)
-		if stopped.Stopped != (c.fail.Code == codeOptedOut) {
-			t.Errorf("%+v: stopped %v", c.fail, stopped.Stopped)
+		if stopped, _, _ := h.st.Standing(ctx, out.PID); stopped != (c.fail.Code == codeOptedOut) {
+			t.Errorf("%+v: stopped %v", c.fail, stopped)
 		}
 	}
 }
@@ -116,7 +115,7 @@ func TestStatusCallbacks(t *testing.T) {
 	h.waitCount("twilio.status.delivered", 1)
 	h.waitCount("twilio.status.failed", 1)
 	h.waitCount("twilio.opted_out", 1)
-	if st, _ := h.st.Standing(context.Background(), h.pid("+12028831111")); !st.Stopped {
+	if stopped, _, _ := h.st.Standing(context.Background(), h.pid("+12028831111")); !stopped {
 		t.Fatal("error 21610 in a status callback did not stop the person")
 	}
 	form := url.Values{"MessageSid": {"SM" + strings.Repeat("b", 32)}, "MessageStatus": {"whatever<script>"}}

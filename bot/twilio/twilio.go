@@ -20,7 +20,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/helpline/helpline/bot"
-	"github.com/helpline/helpline/bot/store"
 )
 
 // Dispatcher is what the channel needs of the dispatcher.
@@ -32,7 +31,7 @@ type Dispatcher interface {
 // Store is what the channel needs of the store: the stop mark and the
 // aggregate counters.
 type Store interface {
-	Standing(ctx context.Context, pid string) (store.Standing, error)
+	Standing(ctx context.Context, pid string) (stopped, session bool, err error)
 	SetStopped(ctx context.Context, pid string, stopped bool) error
 	Count(ctx context.Context, part int, name string, now time.Time) error
 	Partitions() int

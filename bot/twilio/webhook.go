@@ -46,7 +46,7 @@ func (c *Channel) inbound(w http.ResponseWriter, r *http.Request) {
 // another of the start command's keywords).
 func (c *Channel) take(ctx context.Context, in bot.Inbound, optOutType string) error {
 	pid := c.d.PersonID(in)
-	st, err := c.store.Standing(ctx, pid)
+	stopped, session, err := c.store.Standing(ctx, pid)
 	if err != nil {
 		return err
 	}
@@ -54,17 +54,17 @@ func (c *Channel) take(ctx context.Context, in bot.Inbound, optOutType string) e
 	switch {
 	case kw == stopKeyword:
 		return c.stop(ctx, pid, in)
-	case st.Stopped && kw != startKeyword:
+	case stopped && kw != startKeyword:
 		c.count(ctx, pid, "twilio.stopped_in")
 		return nil
-	case st.Stopped:
+	case stopped:
 		if err := c.store.SetStopped(ctx, pid, false); err != nil {
 			return err
 		}
 		c.log.Info("person opted in again", "pid", pid)
 		c.count(ctx, pid, "twilio.start")
 	}
-	if c.opts.Neutral && !st.Session {
+	if c.opts.Neutral && !session {
 		lang, _ := c.words.Match(in.LangHints...)
 		in.Ref = neutralRef + lang
 	}
