@@ -18,6 +18,8 @@ import (
 //	P:{NN}:d:<pid>           zset    provider message IDs seen, scored by time      Options.DedupeTTL
 //	P:{NN}:w:<pid>           stream  replies waiting for the person's web page      Options.MailboxTTL
 //	P:{NN}:x:<pid>           string  "1" while nothing may be sent to the person  until lifted (START, unblock)
+//	P:{NN}:m:<pid>           zset    sealed Telegram message IDs (both ways) of     TrailTTL (48h) after the last one
+//	                                 the last 48h, for clear chat, scored by time
 //	P:{NN}:c:<pid>:<code>    hash    the case on the person's side: sealed intake   Options.SessionTTL while open,
 //	                                 card, language, channel, wrap-up               Options.CaseTTL after it ends
 //	P:{NN}:t:<pid>:<code>    stream  the case's transcript, each line sealed        as the case hash
@@ -72,6 +74,7 @@ func (k keys) dedupe(pid string) string  { return k.tag(k.partition(pid)) + "d:"
 func (k keys) mailbox(pid string) string { return k.tag(k.partition(pid)) + "w:" + pid }
 func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
+func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "m:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
 
 func (k keys) caseOf(pid, code string) string {
@@ -105,7 +108,7 @@ func (k keys) stats(part int, day time.Time) string {
 // case keys of the codes the session lists as kept: erasing them all
 // forgets the person.
 func (k keys) person(pid string, cases []string) []string {
-	out := []string{k.session(pid), k.dedupe(pid), k.mailbox(pid)}
+	out := []string{k.session(pid), k.dedupe(pid), k.mailbox(pid), k.trail(pid)}
 	for _, code := range cases {
 		out = append(out, k.caseOf(pid, code), k.transcript(pid, code))
 	}

@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runChat(ctx, args, getenv, stdin, stdout)
 	case "counsellor":
 		return runCounsellor(ctx, args, getenv, stdin, stdout)
+	case "telegram":
+		return runTelegram(ctx, args, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -48,5 +50,6 @@ commands:
   serve     serve the channels and the console (the default)
   lint      check the flows and the locales
   chat      talk to the flows in this terminal, with no Redis and no network
+  telegram  webhook set|delete|info: register the Telegram webhook
   counsellor  add, list, disable or enable console accounts
 `

@@ -157,7 +157,7 @@ type wiring struct {
 
 // channels are set up in this order; each reads its own settings and does
 // nothing when they are absent.
-var channels = []func(*wiring) error{setupWeb, setupTwilio, setupConsole}
+var channels = []func(*wiring) error{setupWeb, setupTwilio, setupConsole, setupTelegram}
 
 // setupWeb serves the anonymous web chat at /.
 func setupWeb(w *wiring) error {

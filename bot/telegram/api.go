@@ -1,0 +1,247 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// DefaultAPIURL is the public Bot API.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// maxAnswer bounds a Bot API answer we read: a full getUpdates batch.
+const maxAnswer = 16 << 20
+
+// Error is a Bot API call that failed. It keeps the method and the status
+// only, never the chat, the text or Telegram's description of the failure,
+// which may quote them: it is safe to log.
+type Error struct {
+	Method string
+	// Status is the Bot API's error code (the HTTP status); 0 when no
+	// readable answer came.
+	Status int
+	// RetryAfter is the delay Telegram asked for with a 429.
+	RetryAfter time.Duration
+	// cause is a context's error when the call was cut short; nil
+	// otherwise, so that no URL (it holds the token) is ever kept.
+	cause error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Status != 0:
+		return fmt.Sprintf("telegram %s: status %d", e.Method, e.Status)
+	case e.cause != nil:
+		return fmt.Sprintf("telegram %s: %v", e.Method, e.cause)
+	}
+	return fmt.Sprintf("telegram %s: no readable answer", e.Method)
+}
+
+// Unwrap returns the context error that cut the call short, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// apiError turns whatever a call returned into an *Error of method. The
+// library's own errors quote the answer, so they are never passed on.
+func apiError(method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Method: method, cause: contextCause(err)}
+}
+
+func contextCause(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// client is the HTTP client the library calls through. It reads every
+// answer first and turns a failed one into an *Error, so the library never
+// builds an error from the answer's text.
+type client struct{ hc *http.Client }
+
+func (c client) Do(req *http.Request) (*http.Response, error) {
+	method := path.Base(req.URL.Path)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, &Error{Method: method, cause: contextCause(err)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp.Body.Close()
+	if err != nil {
+		return nil, &Error{Method: method, Status: resp.StatusCode, cause: contextCause(err)}
+	}
+	var head struct {
+		OK         bool `json:"ok"`
+		ErrorCode  int  `json:"error_code"`
+		Parameters struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || !head.OK {
+		e := &Error{Method: method, Status: head.ErrorCode, RetryAfter: time.Duration(head.Parameters.RetryAfter) * time.Second}
+		if e.Status == 0 && resp.StatusCode != http.StatusOK {
+			e.Status = resp.StatusCode
+		}
+		return nil, e
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// API makes the Bot API calls the helpline needs, through go-telegram/bot.
+// Every error it returns is an *Error.
+type API struct {
+	b    *tg.Bot
+	hc   client
+	base string // the URL that method names are appended to; it holds the token
+}
+
+// NewAPI makes an API for the bot token at the Bot API server baseURL
+// (DefaultAPIURL, a self-hosted server, or a test fake). It does no I/O.
+func NewAPI(token, baseURL string, hc *http.Client) (*API, error) {
+	if baseURL == "" {
+		baseURL = DefaultAPIURL
+	}
+	baseURL = strings.TrimRight(baseURL, "/")
+	c := client{hc: hc}
+	b, err := tg.New(token,
+		tg.WithServerURL(baseURL),
+		tg.WithSkipGetMe(),
+		tg.WithHTTPClient(time.Minute, c),
+		tg.WithErrorsHandler(func(error) {}), // its errors quote requests; ours are returned
+		tg.WithDefaultHandler(func(context.Context, *tg.Bot, *models.Update) {}),
+	)
+	if err != nil {
+		return nil, errors.New("telegram: the bot token is empty")
+	}
+	return &API{b: b, hc: c, base: baseURL + "/bot" + token + "/"}, nil
+}
+
+// NewHTTPClient returns an HTTP client fit for the Bot API: connections are
+// kept for reuse by the senders working at once.
+func NewHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
+}
+
+// Me returns the bot's own user: a readiness check.
+func (a *API) Me(ctx context.Context) (*models.User, error) {
+	u, err := a.b.GetMe(ctx)
+	return u, apiError("getMe", err)
+}
+
+// SendText sends text to a chat with an optional inline keyboard and
+// returns the new message's ID.
+func (a *API) SendText(ctx context.Context, chat int64, text string, kb *models.InlineKeyboardMarkup) (int, error) {
+	p := &tg.SendMessageParams{ChatID: chat, Text: text}
+	if kb != nil {
+		p.ReplyMarkup = kb
+	}
+	m, err := a.b.SendMessage(ctx, p)
+	if err != nil {
+		return 0, apiError("sendMessage", err)
+	}
+	return m.ID, nil
+}
+
+// RemoveKeyboard takes the inline keyboard off a message.
+func (a *API) RemoveKeyboard(ctx context.Context, chat int64, msg int) error {
+	_, err := a.b.EditMessageReplyMarkup(ctx, &tg.EditMessageReplyMarkupParams{ChatID: chat, MessageID: msg})
+	return apiError("editMessageReplyMarkup", err)
+}
+
+// DeleteMessages deletes up to 100 messages of a chat; Telegram skips the
+// ones it cannot find.
+func (a *API) DeleteMessages(ctx context.Context, chat int64, ids []int) error {
+	_, err := a.b.DeleteMessages(ctx, &tg.DeleteMessagesParams{ChatID: chat, MessageIDs: ids})
+	return apiError("deleteMessages", err)
+}
+
+// AnswerCallback stops the spinner on a tapped button.
+func (a *API) AnswerCallback(ctx context.Context, id string) error {
+	_, err := a.b.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id})
+	return apiError("answerCallbackQuery", err)
+}
+
+// SetCommands sets the command menu shown to people whose Telegram is in
+// language lang ("" for everyone else).
+func (a *API) SetCommands(ctx context.Context, lang string, cmds []models.BotCommand) error {
+	_, err := a.b.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
+	return apiError("setMyCommands", err)
+}
+
+// SetWebhook registers url as the bot's webhook.
+func (a *API) SetWebhook(ctx context.Context, url, secret string, maxConnections int) error {
+	_, err := a.b.SetWebhook(ctx, &tg.SetWebhookParams{
+		URL: url, SecretToken: secret, MaxConnections: maxConnections, AllowedUpdates: AllowedUpdates,
+	})
+	return apiError("setWebhook", err)
+}
+
+// DeleteWebhook removes the bot's webhook, keeping pending updates for
+// getUpdates.
+func (a *API) DeleteWebhook(ctx context.Context) error {
+	_, err := a.b.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
+	return apiError("deleteWebhook", err)
+}
+
+// WebhookInfo returns the webhook's state as Telegram sees it.
+func (a *API) WebhookInfo(ctx context.Context) (*models.WebhookInfo, error) {
+	info, err := a.b.GetWebhookInfo(ctx)
+	return info, apiError("getWebhookInfo", err)
+}
+
+// updates long-polls for the updates from offset on, waiting up to wait.
+// The library keeps getUpdates to itself, and moves its offset before the
+// updates are handled: this call leaves the offset to the caller.
+func (a *API) updates(ctx context.Context, offset int64, wait time.Duration) ([]json.RawMessage, error) {
+	const method = "getUpdates"
+	body, _ := json.Marshal(map[string]any{
+		"offset": offset, "timeout": int(wait / time.Second), "allowed_updates": AllowedUpdates,
+	})
+	ctx, cancel := context.WithTimeout(ctx, wait+30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+method, bytes.NewReader(body))
+	if err != nil {
+		return nil, &Error{Method: method}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return nil, apiError(method, err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Result []json.RawMessage `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		return nil, &Error{Method: method}
+	}
+	return answer.Result, nil
+}
+
+// AllowedUpdates are the kinds of update the helpline asks for. Edited
+// messages are not among them: the bot answered the original.
+var AllowedUpdates = []string{"message", "callback_query", "my_chat_member"}

@@ -1,0 +1,170 @@
+package telegram_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpline/helpline/bot/telegram"
+	"github.com/helpline/helpline/bot/telegram/telegramtest"
+)
+
+const tenSeconds = 10 * time.Second
+
+func updateID(t *testing.T, u []byte) int64 {
+	t.Helper()
+	var v struct {
+		ID int64 `json:"update_id"`
+	}
+	if err := json.Unmarshal(u, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
+// deleted returns the message IDs deleteMessages calls named.
+func deleted(t *testing.T, calls []telegramtest.Call) []int {
+	t.Helper()
+	var ids []int
+	for _, c := range calls {
+		if c.Method != "deleteMessages" {
+			continue
+		}
+		var batch []int
+		if err := json.Unmarshal([]byte(c.Params["message_ids"]), &batch); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, batch...)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestClearChat clears the chat: every message of the conversation, both
+// ways, is deleted from the phone, including the photo the person sent and
+// the clear command itself, and one neutral line is left.
+func TestClearChat(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	p := h.person(chat, "en")
+	r := p.Say("hello")
+	r = p.Tap(r.Buttons[0].Text)
+	p.Tap(h.text("en", "welcome.safe_yes"))
+	photo, id := h.fake.Photo(chat)
+	p.IDs = append(p.IDs, id)
+	p.Deliver(photo)
+	p.Next()
+	before := slices.Clone(p.IDs)
+	r = p.Say("/clear")
+	if r.Text != h.text("en", "clear.done") || len(r.Buttons) != 0 {
+		t.Fatalf("after clearing: %+v, want the one neutral line", r)
+	}
+	asked := p.IDs[len(p.IDs)-2]
+	want := append(before, asked)
+	slices.Sort(want)
+	if got := deleted(t, h.fake.Calls()); !slices.Equal(got, want) {
+		t.Fatalf("deleted %v, want every message of the chat %v", got, want)
+	}
+	// The neutral line was sent after the deletions.
+	calls := h.fake.Calls()
+	if last := calls[len(calls)-1]; last.Method != "sendMessage" {
+		t.Fatalf("the last call is %s", last.Method)
+	}
+
+	// A clear by keyword, in another language, deletes what came since.
+	p.Lang = "ru"
+	p.Say("язык")
+	r = p.Tap("Русский")
+	since := p.IDs[len(want)+1:] // after the neutral line
+	p.Say("очистить чат")
+	got := deleted(t, h.fake.Calls()[len(calls):])
+	for _, id := range append(since, p.IDs[len(want)]) {
+		if !slices.Contains(got, id) {
+			t.Fatalf("the second clear deleted %v; %d is missing (%v)", got, id, p.IDs)
+		}
+	}
+	if p.Last.Text != h.text("ru", "clear.done") {
+		t.Fatalf("neutral line %q", p.Last.Text)
+	}
+	h.assertClean(itoa(chat), "очистить", "/clear")
+}
+
+// TestClearAfterErase keeps no trail of a person who asked to be
+// forgotten: erase deletes it with everything else, and neither the erase
+// message nor the last reply brings it back.
+func TestClearAfterErase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	p := h.person(chat, "en")
+	p.Say("hello")
+	if len(h.personKeys(chat)) == 0 {
+		t.Fatal("no keys after a message")
+	}
+	p.Say("forget me")
+	h.outboxEmpty()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	<-ctx.Done() // the trail writes off the hot path: give a wrong write its time
+	if keys := h.personKeys(chat); len(keys) != 0 {
+		t.Fatalf("keys left after erase: %v", keys)
+	}
+}
+
+// TestTrailIsSealed keeps message IDs sealed: no plain ID is stored.
+func TestTrailIsSealed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	p := h.person(chat, "en")
+	p.Say("hello")
+	sealed, err := h.st.Trail(context.Background(), h.pid(chat), time.Now())
+	for range 100 {
+		if err != nil || len(sealed) == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+		sealed, err = h.st.Trail(context.Background(), h.pid(chat), time.Now())
+	}
+	if err != nil || len(sealed) != 2 {
+		t.Fatalf("trail %d entries (%v), want the message and the reply", len(sealed), err)
+	}
+	dump := h.dump()
+	for _, id := range p.IDs {
+		if strings.Contains(dump, "\n"+itoa(id)+"\n") || strings.Contains(dump, " "+itoa(id)+" ") || strings.Contains(dump, "["+itoa(id)) {
+			t.Errorf("message ID %d is stored in the clear", id)
+		}
+	}
+}
+
+// TestMenu sets the command menu in every language, and in the fallback
+// language for the rest.
+func TestMenu(t *testing.T) {
+	t.Parallel()
+	items := []telegram.MenuItem{{Command: "start", Description: "telegram.start"}, {Command: "clear", Description: "telegram.clear"}, {Command: "nodesc", Description: "telegram.nothing"}}
+	h := newHarness(t, setup{opts: func(o *telegram.Options) { o.Menu = items }})
+	ok := h.fake.Wait(tenSeconds, func(calls []telegramtest.Call) bool {
+		n := 0
+		for _, c := range calls {
+			if c.Method == "setMyCommands" {
+				n++
+			}
+		}
+		return n == 4
+	})
+	if !ok {
+		t.Fatalf("calls %v, want setMyCommands for en, et, ru and the rest", h.fake.Methods())
+	}
+	menus := map[string]string{}
+	for _, c := range h.fake.Calls() {
+		menus[c.Params["language_code"]] = c.Params["commands"]
+	}
+	if menus[""] != menus["en"] || !strings.Contains(menus["et"], h.text("et", "telegram.clear")) || strings.Contains(menus["ru"], "nodesc") {
+		t.Fatalf("menus %v", menus)
+	}
+	if code := h.post([]byte(`{"update_id":1}`)); code != http.StatusOK {
+		t.Fatal(code)
+	}
+}

@@ -1,0 +1,106 @@
+package telegram_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/telegram"
+	"github.com/helpline/helpline/bot/telegram/telegramtest"
+)
+
+// flaky fails the first n messages whose text is text, as a Redis that
+// went away would.
+type flaky struct {
+	telegram.Dispatcher
+	text string
+	mu   sync.Mutex
+	n    int
+}
+
+func (f *flaky) Handle(ctx context.Context, in bot.Inbound) error {
+	f.mu.Lock()
+	fail := in.Text == f.text && f.n > 0
+	if fail {
+		f.n--
+	}
+	f.mu.Unlock()
+	if fail {
+		return errors.New("redis is away")
+	}
+	return f.Dispatcher.Handle(ctx, in)
+}
+
+func (f *flaky) left() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// TestPolling talks through getUpdates: the webhook is deleted first,
+// replies come, taps are answered with answerCallbackQuery, and the offset
+// moves past an update only once it is committed.
+func TestPolling(t *testing.T) {
+	t.Parallel()
+	fl := &flaky{text: "second", n: 2}
+	h := newHarness(t, setup{
+		opts: func(o *telegram.Options) { o.Polling, o.Secret = true, "" },
+		wrap: func(d telegram.Dispatcher) telegram.Dispatcher { fl.Dispatcher = d; return fl },
+	})
+	p := &telegramtest.Person{T: t, Fake: h.fake, Chat: chat, Lang: "ru", Deliver: h.fake.Queue}
+	r := p.Say("привет")
+	if !strings.Contains(r.Text, h.text("ru", "welcome.hello")) {
+		t.Fatalf("first reply %q: want the Russian welcome", r.Text)
+	}
+	r = p.Tap(r.Buttons[0].Text)
+	if !strings.Contains(r.Text, h.text("ru", "welcome.safe_now")) {
+		t.Fatalf("after the language: %q", r.Text)
+	}
+	if m := h.fake.Methods(); m[0] != "deleteWebhook" {
+		t.Fatalf("the first call is %s, want deleteWebhook", m[0])
+	}
+	answered := false
+	for _, c := range h.fake.Calls() {
+		answered = answered || (c.Method == "answerCallbackQuery" && !c.InResponse)
+	}
+	if !answered {
+		t.Fatal("the tap was not answered")
+	}
+
+	u, _ := h.fake.Message(chat, "second", "ru")
+	id := updateID(t, u)
+	h.fake.Queue(u)
+	h.fake.Wait(tenSeconds, func([]telegramtest.Call) bool { return fl.left() == 0 })
+	if off := h.fake.Offset(); off > id {
+		t.Fatalf("offset %d moved past update %d, which failed", off, id)
+	}
+	p.Next() // the update is fetched again, and answered
+	if !h.fake.Wait(tenSeconds, func([]telegramtest.Call) bool { return h.fake.Offset() > id }) {
+		t.Fatal("the offset did not move past the committed update")
+	}
+	h.assertClean(itoa(chat), "привет", "second")
+}
+
+// TestBatchOrder sends several updates of two people in one batch: each
+// person's are handled in order, and each gets every reply.
+func TestBatchOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{opts: func(o *telegram.Options) { o.Polling, o.Secret = true, "" }})
+	a := &telegramtest.Person{T: t, Fake: h.fake, Chat: chat, Lang: "en", Deliver: h.fake.Queue}
+	b := &telegramtest.Person{T: t, Fake: h.fake, Chat: chat + 1, Lang: "et", Deliver: h.fake.Queue}
+	for _, p := range []*telegramtest.Person{a, b} {
+		u1, _ := h.fake.Message(p.Chat, "hello", p.Lang)
+		u2, _ := h.fake.Message(p.Chat, "/language", p.Lang)
+		h.fake.Queue(u1)
+		h.fake.Queue(u2)
+	}
+	for _, p := range []*telegramtest.Person{a, b} {
+		first, second := p.Next(), p.Next()
+		if !strings.Contains(first.Text, h.text(p.Lang, "welcome.hello")) || !strings.Contains(second.Text, h.text(p.Lang, "language.choose")) {
+			t.Fatalf("chat %d: replies %q then %q, want the welcome then the language question", p.Chat, first.Text, second.Text)
+		}
+	}
+}
