@@ -80,6 +80,15 @@ type client struct{ hc *http.Client }
 
 func (c client) Do(req *http.Request) (*http.Response, error) {
 	method := path.Base(req.URL.Path)
+	if req.Body != nil && req.ContentLength <= 0 {
+		// The library streams its form through a pipe, which goes out as
+		// many small chunks: one write each. Sent whole, it is one.
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, &Error{Method: method, cause: contextCause(err)}
+		}
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, &Error{Method: method, cause: contextCause(err)}

@@ -34,7 +34,7 @@ const webhookSecret = "test-webhook-secret-0123456789"
 // harness is the channel wired as serve wires it, with a real dispatcher,
 // a real Redis and delivery running, against the fake Bot API.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *telegramtest.Fake
 	ch     *telegram.Channel
 	st     *store.Store
@@ -53,12 +53,17 @@ type setup struct {
 	wrap func(telegram.Dispatcher) telegram.Dispatcher
 }
 
-func newHarness(t *testing.T, s setup) *harness {
+func newHarness(t testing.TB, s setup) *harness {
 	t.Helper()
 	engine, cat := flowtest.Shipped(t)
 	rdb := server.Client()
 	t.Cleanup(func() { rdb.Close() })
 	prefix := strings.NewReplacer("/", "_", " ", "_", "#", "_").Replace(t.Name())
+	// A benchmark builds its harness once per round, on the same prefix:
+	// start from nothing, as a test does.
+	if old, _ := rdb.Keys(context.Background(), prefix+":*").Result(); len(old) > 0 {
+		rdb.Del(context.Background(), old...)
+	}
 	st := store.New(rdb, store.Options{Prefix: prefix, Partitions: 4})
 	keys, err := secret.New([]byte("telegram tests use this secret, 32+ bytes"))
 	if err != nil {
@@ -72,7 +77,7 @@ func newHarness(t *testing.T, s setup) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var disp telegram.Dispatcher = runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	var disp telegram.Dispatcher = runner.NewDispatcher(engine, st, keys, log, time.Now)
 	if s.wrap != nil {
 		disp = s.wrap(disp)
 	}
@@ -211,11 +216,11 @@ func (h *harness) assertClean(words ...string) {
 
 // logFile holds a harness's logs: a file takes concurrent writes whole.
 type logFile struct {
-	t    *testing.T
+	t    testing.TB
 	file *os.File
 }
 
-func newLogFile(t *testing.T) *logFile {
+func newLogFile(t testing.TB) *logFile {
 	f, err := os.CreateTemp(t.TempDir(), "log")
 	if err != nil {
 		t.Fatal(err)

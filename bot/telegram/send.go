@@ -20,9 +20,9 @@ const maxCallbackData = 64
 // errStopped refuses a send to a person who blocked the bot.
 var errStopped = fmt.Errorf("%w: the person blocked the bot", bot.ErrPermanent)
 
-// Send delivers one reply: it removes the keyboard the person tapped,
-// clears the chat when asked, then sends the text (split when too long)
-// with the choices as an inline keyboard. A 429 becomes bot.RetryAfter; a
+// Send delivers one reply: it clears the chat when asked, sends the text
+// (split when too long) with the choices as an inline keyboard, then
+// removes the keyboard the person tapped. A 429 becomes bot.RetryAfter; a
 // 403 (the person blocked the bot) or a 400 is permanent, and a 403 sets the
 // person's stop mark; anything else is retried.
 func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
@@ -52,13 +52,26 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 			c.trail.record(out.PID, id)
 		}
 	}
+	if kind == refKeyboard {
+		c.removeKeyboard(ctx, out.PID, chat, msg)
+	}
 	return nil
+}
+
+// removeKeyboard takes the keyboard off the message the person tapped, so
+// that it cannot be tapped again. It goes after the reply, which the person
+// waits for; a failure leaves the keyboard, whose taps the engine answers as
+// stale, and is not worth sending the reply again.
+func (c *Channel) removeKeyboard(ctx context.Context, pid string, chat int64, msg int) {
+	// A keyboard already gone (a double tap) answers 400: nothing to do.
+	if err := c.api.RemoveKeyboard(ctx, chat, msg); err != nil && status(err) != http.StatusBadRequest {
+		c.log.Info("telegram keyboard not removed", "pid", pid, "err", err)
+	}
 }
 
 // before does what must happen before a reply is sent: a reply that
 // answers no message of the person checks the stop mark first (a reply to
-// a message needs not: the person just wrote); a tap's keyboard is removed;
-// a clear empties the chat.
+// a message needs not: the person just wrote); a clear empties the chat.
 func (c *Channel) before(ctx context.Context, pid string, chat int64, kind byte, msg int) error {
 	switch kind {
 	case 0:
@@ -68,11 +81,6 @@ func (c *Channel) before(ctx context.Context, pid string, chat int64, kind byte,
 		}
 		if stopped {
 			return errStopped
-		}
-	case refKeyboard:
-		// A keyboard already gone (a double tap) answers 400: nothing to do.
-		if err := c.api.RemoveKeyboard(ctx, chat, msg); err != nil && status(err) != http.StatusBadRequest {
-			return err
 		}
 	case refClear:
 		return c.clear(ctx, pid, chat, msg)

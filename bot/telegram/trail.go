@@ -71,6 +71,11 @@ func (t *trail) record(pid string, msg int) {
 	}
 }
 
+// gather is how long the writer lets message IDs gather before it writes
+// them in one round trip. A crash loses at most this much of the trail:
+// those messages stay on the phone after a clear.
+const gather = 50 * time.Millisecond
+
 // run writes what is queued until ctx ends, then writes the rest.
 func (t *trail) run(ctx context.Context) {
 	retry := time.NewTicker(time.Second)
@@ -78,18 +83,25 @@ func (t *trail) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			t.mu.Lock()
-			t.closed = true
-			t.mu.Unlock()
-			end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			t.flush(end)
-			cancel()
+			t.close(ctx)
 			return
 		case <-t.wake:
+			sleep(ctx, gather)
 		case <-retry.C:
 		}
 		t.flush(ctx)
 	}
+}
+
+// close writes the rest once the writer stops; later records write
+// themselves.
+func (t *trail) close(ctx context.Context) {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	t.flush(end)
 }
 
 // flush stores everything queued so far. What cannot be stored stays queued

@@ -143,6 +143,7 @@ func TestDoubleTap(t *testing.T) {
 	if !strings.Contains(again.Text, h.text("en", "common.stale")) || !strings.Contains(again.Text, h.text("en", "welcome.safe_now")) {
 		t.Fatalf("a second tap on an old button: %q", again.Text)
 	}
+	h.outboxEmpty() // the keyboard goes after the reply
 	var answers, edits int
 	for _, c := range h.fake.Calls() {
 		switch c.Method {

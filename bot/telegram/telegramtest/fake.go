@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,10 +247,14 @@ func answer(w http.ResponseWriter, status int, result any, retryAfter int) {
 // go-telegram/bot sends them), a JSON body, or a query string.
 func readParams(r *http.Request) (map[string]string, error) {
 	params := map[string]string{}
+	body, err := io.ReadAll(r.Body)
+	if err != nil || len(body) == 0 {
+		return params, err // a method without parameters
+	}
 	ct, ctParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
-		mr := multipart.NewReader(r.Body, ctParams["boundary"])
+		mr := multipart.NewReader(bytes.NewReader(body), ctParams["boundary"])
 		for {
 			p, err := mr.NextPart()
 			if err == io.EOF {
@@ -265,13 +270,14 @@ func readParams(r *http.Request) (map[string]string, error) {
 			params[p.FormName()] = string(b)
 		}
 	case "application/json":
-		return jsonParams(r.Body)
+		return jsonParams(bytes.NewReader(body))
 	}
-	if err := r.ParseForm(); err != nil {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
 		return nil, err
 	}
-	for k := range r.Form {
-		params[k] = r.Form.Get(k)
+	for k := range form {
+		params[k] = form.Get(k)
 	}
 	return params, nil
 }

@@ -1,0 +1,80 @@
+// Command loadtg is the Telegram load driver: closed-loop simulated people
+// write to a bot's webhook (/start, then tap a button or type, wait for the
+// reply, again), a fake Bot API records the replies, and a real Redis holds
+// the helpline's state. It measures, in one sitting, the helpline binary and
+// a minimal stateless go-telegram/bot bot (the ceiling): updates a second,
+// the time from posting an update to the fake receiving the reply, and the
+// CPU each process spends per update.
+//
+//	go run ./cmd/loadtg -users 50 -duration 10s
+//
+// Everything runs on 127.0.0.1, and every run is bounded in users, time and
+// updates. It is a benchmark: it asserts nothing.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+)
+
+// Bounds that keep a run small, whatever the flags say.
+const (
+	maxUsers    = 1000
+	maxDuration = 2 * time.Minute
+	maxUpdates  = 5_000_000
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtg:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	users    int
+	duration time.Duration
+	single   time.Duration
+	warmup   time.Duration
+	updates  int
+	targets  string
+	helpline string // a built helpline binary; empty builds one
+	role     string
+	api      string
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("loadtg", flag.ContinueOnError)
+	fs.IntVar(&c.users, "users", 50, "simulated people writing at once (at most 1000)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per target with every user (at most 2m)")
+	fs.DurationVar(&c.single, "single", 0, "measured time per target with one user alone (default: half of -duration, at most 5s; negative skips)")
+	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each measurement")
+	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
+	fs.StringVar(&c.targets, "targets", "ceiling,helpline", "what to measure, in order")
+	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
+	fs.StringVar(&c.role, "role", "", "internal: run as the ceiling bot")
+	fs.StringVar(&c.api, "api", "", "internal: the Bot API of the ceiling bot")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.role == "ceiling" {
+		return serveCeiling(ctx, c.api, stdout)
+	}
+	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration {
+		return errors.New("want 1 to 1000 users, a duration up to 2m and 1 to 5000000 updates")
+	}
+	if c.single == 0 {
+		c.single = min(c.duration/2, 5*time.Second)
+	}
+	c.single = min(c.single, maxDuration)
+	return measure(ctx, c, stdout)
+}

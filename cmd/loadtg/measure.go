@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/helpline/helpline/bot/store/redistest"
+	"github.com/helpline/helpline/bot/telegram/telegramtest"
+)
+
+// row is one measurement: one target, a number of users, a duration.
+type row struct {
+	target  string
+	users   int
+	res     *result
+	cpu     time.Duration // the target process
+	redis   time.Duration // the Redis server
+	driver  time.Duration // this process: the users and the fake Bot API
+	missing string        // why a CPU figure is missing
+}
+
+func (r row) perUpdate(d time.Duration) time.Duration {
+	if r.res.updates == 0 {
+		return 0
+	}
+	return d / time.Duration(r.res.updates)
+}
+
+func (r row) rate() float64 { return float64(r.res.updates) / r.res.elapsed.Seconds() }
+
+func (r row) percentile(p float64) time.Duration {
+	l := r.res.latencies
+	if len(l) == 0 {
+		return 0
+	}
+	return l[min(len(l)-1, int(p*float64(len(l))))]
+}
+
+// bench is one sitting: a Redis, a fake Bot API and the crowd of users,
+// shared by every target.
+type bench struct {
+	c     config
+	dir   string
+	fake  *telegramtest.Fake
+	crowd *crowd
+	rdb   *redis.Client
+	redis *redistest.Server
+}
+
+func measure(ctx context.Context, c config, stdout io.Writer) error {
+	dir, err := os.MkdirTemp("", "loadtg")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rs, err := redistest.Start()
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	b := &bench{c: c, dir: dir, redis: rs, rdb: rs.Client(), fake: telegramtest.New()}
+	defer b.rdb.Close()
+	defer b.fake.Close()
+	b.fake.Quiet = true
+	b.crowd = newCrowd(b.fake, c.users)
+	fmt.Fprintf(stdout, "loadtg: %d users for %s and 1 user for %s per target, after %s of warm-up; Redis %s, fake Bot API %s\n",
+		c.users, c.duration, c.single, c.warmup, rs.Addr, b.fake.URL)
+	var rows []row
+	for _, name := range strings.Split(c.targets, ",") {
+		rs, err := b.target(ctx, strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rs...)
+	}
+	report(stdout, rows)
+	return nil
+}
+
+// target starts one target, measures it, and stops it.
+func (b *bench) target(ctx context.Context, name string) ([]row, error) {
+	var t *target
+	var err error
+	switch name {
+	case "ceiling":
+		t, err = startCeiling(b.fake.URL, b.dir)
+	case "helpline":
+		bin := b.c.helpline
+		if bin == "" {
+			if bin, err = buildHelpline(ctx, b.dir); err != nil {
+				return nil, err
+			}
+		}
+		if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+			return nil, err
+		}
+		t, err = startHelpline(bin, b.fake.URL, b.redis.Addr, b.dir)
+	default:
+		return nil, fmt.Errorf("unknown target %q: want ceiling or helpline", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	rows := []row{b.phase(ctx, t, b.c.users, b.c.duration)}
+	if b.c.single > 0 {
+		rows = append(rows, b.phase(ctx, t, 1, b.c.single))
+	}
+	return rows, ctx.Err()
+}
+
+// phase warms a target up, then measures users against it for d.
+func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration) row {
+	warm, cancel := context.WithTimeout(ctx, b.c.warmup)
+	b.crowd.play(warm, t.webhook, users, b.c.updates)
+	cancel()
+	r := row{target: t.name, users: users}
+	cpu0, err := t.cpu()
+	redis0 := b.redisCPU(ctx)
+	self0 := selfCPU()
+	run, cancel := context.WithTimeout(ctx, d)
+	r.res = b.crowd.play(run, t.webhook, users, b.c.updates)
+	cancel()
+	r.driver = selfCPU() - self0
+	r.redis = b.redisCPU(ctx) - redis0
+	if cpu1, err2 := t.cpu(); err == nil && err2 == nil {
+		r.cpu = cpu1 - cpu0
+	} else {
+		r.missing = fmt.Sprint(err, err2)
+	}
+	slices.Sort(r.res.latencies)
+	return r
+}
+
+// redisCPU returns the CPU time the Redis server has used so far.
+func (b *bench) redisCPU(ctx context.Context) time.Duration {
+	info, err := b.rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for line := range strings.SplitSeq(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+func report(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tusers\tupdates\tupdates/s\tp50\tp90\tp99\tno reply\tbot CPU/update\tRedis CPU/update\tdriver CPU/update\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n",
+			r.target, r.users, r.res.updates, r.rate(), ms(r.percentile(0.5)), ms(r.percentile(0.9)), ms(r.percentile(0.99)),
+			r.res.timeouts+r.res.failures, us(r.perUpdate(r.cpu)), us(r.perUpdate(r.redis)), us(r.perUpdate(r.driver)))
+	}
+	tw.Flush()
+	for _, users := range []int{rows[0].users, 1} {
+		h, c := find(rows, "helpline", users), find(rows, "ceiling", users)
+		if h == nil || c == nil || c.res.updates == 0 || c.cpu == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "helpline / ceiling, %d user(s): throughput %.2f (target >= 0.65), bot CPU per update %.2f (target <= 1.5), with Redis %.2f\n",
+			users, h.rate()/c.rate(), ratio(h.perUpdate(h.cpu), c.perUpdate(c.cpu)), ratio(h.perUpdate(h.cpu+h.redis), c.perUpdate(c.cpu)))
+	}
+	for _, r := range rows {
+		if r.missing != "" {
+			fmt.Fprintf(w, "%s: no CPU figure: %s\n", r.target, r.missing)
+		}
+	}
+}
+
+func find(rows []row, target string, users int) *row {
+	for i := range rows {
+		if rows[i].target == target && rows[i].users == users {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond)) }
