@@ -26,14 +26,6 @@ type Store interface {
 	Commit(ctx context.Context, c store.Commit) (store.Outcome, error)
 }
 
-// Hooks receive the effects that reach beyond the conversation: the
-// counsellor queue implements them. Each is called after the commit.
-type Hooks interface {
-	Handoff(ctx context.Context, pid string, s bot.Session, e bot.Effect) error
-	Relay(ctx context.Context, pid string, s bot.Session, e bot.Effect) error
-	Alert(ctx context.Context, pid string, s bot.Session) error
-}
-
 // ErrContention means a person's session kept changing under the
 // dispatcher: more messages of one person at once than it retries for.
 var ErrContention = errors.New("session changed too often to commit")
@@ -55,19 +47,14 @@ type Dispatcher struct {
 	keys   *secret.Keys
 	log    *slog.Logger
 	now    func() time.Time
-	hooks  Hooks
 	cases  *Cases
 	locks  [stripes]sync.Mutex
 }
 
-// NewDispatcher makes a dispatcher. now is the clock; hooks may be nil.
-func NewDispatcher(engine *flow.Engine, st Store, keys *secret.Keys, log *slog.Logger, now func() time.Time, hooks Hooks) *Dispatcher {
-	return &Dispatcher{engine: engine, store: st, keys: keys, log: log, now: now, hooks: hooks}
+// NewDispatcher makes a dispatcher. now is the clock.
+func NewDispatcher(engine *flow.Engine, st Store, keys *secret.Keys, log *slog.Logger, now func() time.Time) *Dispatcher {
+	return &Dispatcher{engine: engine, store: st, keys: keys, log: log, now: now}
 }
-
-// SetHooks sets the hooks that receive handoffs, relays and alerts. Call it
-// before the first message.
-func (d *Dispatcher) SetHooks(h Hooks) { d.hooks = h }
 
 // PersonID returns the pseudonymous ID of the sender of in.
 func (d *Dispatcher) PersonID(in bot.Inbound) string { return d.keys.PersonID(in.Channel, in.Address) }
@@ -123,7 +110,7 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 			return nil
 		case store.Committed:
 			d.log.Info("message handled", "pid", pid, "channel", in.Channel, "replies", len(c.Out))
-			return d.afterCommit(ctx, pid, next, effects)
+			return nil
 		}
 	}
 	return ErrContention
@@ -189,23 +176,3 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 	return c, nil
 }
 
-func (d *Dispatcher) afterCommit(ctx context.Context, pid string, s bot.Session, effects []bot.Effect) error {
-	if d.hooks == nil {
-		return nil
-	}
-	for _, e := range effects {
-		var err error
-		switch e.Kind {
-		case bot.Handoff:
-			err = d.hooks.Handoff(ctx, pid, s, e)
-		case bot.Relay:
-			err = d.hooks.Relay(ctx, pid, s, e)
-		case bot.Alert:
-			err = d.hooks.Alert(ctx, pid, s)
-		}
-		if err != nil {
-			return fmt.Errorf("after commit: %w", err)
-		}
-	}
-	return nil
-}

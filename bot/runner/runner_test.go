@@ -44,7 +44,7 @@ func setup(t testing.TB, partitions int) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{st: st, keys: keys, engine: engine, disp: runner.NewDispatcher(engine, st, keys, quiet, time.Now, nil)}
+	return fixture{st: st, keys: keys, engine: engine, disp: runner.NewDispatcher(engine, st, keys, quiet, time.Now)}
 }
 
 // TestConcurrentMessagesOfOnePerson sends many messages of one person at
@@ -53,7 +53,7 @@ func setup(t testing.TB, partitions int) fixture {
 func TestConcurrentMessagesOfOnePerson(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t, 4)
-	replicas := []*runner.Dispatcher{f.disp, runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now, nil)}
+	replicas := []*runner.Dispatcher{f.disp, runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now)}
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, n)

@@ -88,7 +88,7 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	h := &harness{t: t, st: st, cat: cat, logs: logs, seen: map[string]int{}, secret: map[string]string{}}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.api = twiliotest.NewAPI(t, testSID, testToken)
-	h.disp = runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	h.disp = runner.NewDispatcher(engine, st, keys, log, time.Now)
 	opts := Options{
 		AccountSID: testSID, AuthToken: testToken, PublicURL: testURL, From: "+3725550000",
 		APIURL: h.api.URL, Rate: 1000, EraseCommand: "/erase", Normalize: flow.Normalize,

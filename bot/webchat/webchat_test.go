@@ -39,7 +39,7 @@ func newChat(t *testing.T, opts webchat.Options) fixture {
 	st := store.New(rdb, store.Options{Prefix: t.Name(), Partitions: 2})
 	keys, _ := secret.New([]byte("webchat tests use this secret, 32+ bytes"))
 	log := slog.New(slog.DiscardHandler)
-	disp := runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	disp := runner.NewDispatcher(engine, st, keys, log, time.Now)
 	chat := webchat.New(disp, st, cat, log, opts)
 	mux := http.NewServeMux()
 	chat.Routes(mux)

@@ -61,14 +61,11 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
 		mux: http.NewServeMux(), senders: map[bot.Channel]bot.Sender{},
 	}
-	w.disp = runner.NewDispatcher(engine, st, keys, log, time.Now, nil)
+	w.disp = runner.NewDispatcher(engine, st, keys, log, time.Now)
 	for _, setup := range channels {
 		if err := setup(w); err != nil {
 			return err
 		}
-	}
-	if w.hooks != nil {
-		w.disp.SetHooks(w.hooks)
 	}
 	delivery := runner.NewDelivery(st, keys, w.senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
 	mux := w.mux
@@ -144,9 +141,6 @@ type wiring struct {
 	store  *store.Store
 	keys   *secret.Keys
 	disp   *runner.Dispatcher
-	// hooks receive handoffs, relays and alerts: the counsellor queue sets
-	// them; serve hands them to the dispatcher once every setup ran.
-	hooks runner.Hooks
 
 	mux        *http.ServeMux
 	senders    map[bot.Channel]bot.Sender
