@@ -175,4 +175,3 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 	}
 	return c, nil
 }
-
