@@ -86,7 +86,9 @@ func (t *trail) run(ctx context.Context) {
 			t.close(ctx)
 			return
 		case <-t.wake:
-			sleep(ctx, gather)
+			if sleep(ctx, gather); ctx.Err() != nil {
+				continue // stopping: close writes the rest
+			}
 		case <-retry.C:
 		}
 		t.flush(ctx)

@@ -205,3 +205,19 @@ func TestUndecodable(t *testing.T) {
 		t.Fatalf("counters %v", s)
 	}
 }
+
+// TestDeepLink opens the flow a campaign's link names, counts the
+// campaign, and takes the person's Telegram language as the first hint.
+func TestDeepLink(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	p := h.person(chat, "ru")
+	r := p.Say("/start school")
+	if !strings.Contains(r.Text, h.text("ru", "welcome.first")) || strings.Contains(r.Text, h.text("ru", "welcome.hello")) {
+		t.Fatalf("a school poster's link, in Russian: %q; want the safety line and the safe work flow", r.Text)
+	}
+	if n := h.stats()["tag.campaign.school"]; n != 1 {
+		t.Fatalf("tag.campaign.school = %d", n)
+	}
+	h.assertClean(itoa(chat), "school")
+}
