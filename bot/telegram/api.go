@@ -22,6 +22,9 @@ const DefaultAPIURL = "https://api.telegram.org"
 // maxAnswer bounds a Bot API answer we read: a full getUpdates batch.
 const maxAnswer = 16 << 20
 
+// callTimeout bounds a Bot API call that has no deadline of its own.
+const callTimeout = 30 * time.Second
+
 // Error is a Bot API call that failed. It keeps the method and the status
 // only, never the chat, the text or Telegram's description of the failure,
 // which may quote them: it is safe to log.
@@ -80,6 +83,13 @@ type client struct{ hc *http.Client }
 
 func (c client) Do(req *http.Request) (*http.Response, error) {
 	method := path.Base(req.URL.Path)
+	if _, ok := req.Context().Deadline(); !ok {
+		// A call that hangs would hold up every reply behind it. The answer
+		// is read whole below, so the deadline can end with this call.
+		ctx, cancel := context.WithTimeout(req.Context(), callTimeout)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
 	if req.Body != nil && req.ContentLength <= 0 {
 		// The library streams its form through a pipe, which goes out as
 		// many small chunks: one write each. Sent whole, it is one.
