@@ -24,6 +24,14 @@ import (
 type Store interface {
 	Load(ctx context.Context, pid string) (store.Record, error)
 	Commit(ctx context.Context, c store.Commit) (store.Outcome, error)
+	CommitClaim(ctx context.Context, c store.Commit, consumer string) (store.Outcome, []store.Message, error)
+}
+
+// Courier takes outbox entries a commit claimed for this replica and sends
+// them; Delivery is one.
+type Courier interface {
+	Consumer() string
+	Hand(msgs []store.Message)
 }
 
 // ErrContention means a person's session kept changing under the
@@ -48,7 +56,8 @@ type Dispatcher struct {
 	log    *slog.Logger
 	now    func() time.Time
 	cases  *Cases
-	locks  [stripes]sync.Mutex
+	locks   [stripes]sync.Mutex
+	courier Courier
 }
 
 // NewDispatcher makes a dispatcher. now is the clock.
@@ -100,20 +109,36 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 			}
 		}
 		c.Counts = append(c.Counts, "in."+string(in.Channel))
-		outcome, err := d.store.Commit(ctx, c)
+		outcome, claimed, err := d.commitClaim(ctx, c)
 		if err != nil {
 			return err
 		}
+		if len(claimed) > 0 {
+			d.courier.Hand(claimed)
+		}
 		switch outcome {
 		case store.Duplicate:
-			d.log.Info("duplicate message ignored", "pid", pid, "channel", in.Channel)
+			d.log.Debug("duplicate message ignored", "pid", pid, "channel", in.Channel)
 			return nil
 		case store.Committed:
-			d.log.Info("message handled", "pid", pid, "channel", in.Channel, "replies", len(c.Out))
+			d.log.Debug("message handled", "pid", pid, "channel", in.Channel, "replies", len(c.Out))
 			return nil
 		}
 	}
 	return ErrContention
+}
+
+// SendVia makes the dispatcher claim the outbox entries of its commits for
+// the courier, which sends them at once; without it they wait for a reader.
+// Call it before the first message.
+func (d *Dispatcher) SendVia(c Courier) { d.courier = c }
+
+func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Outcome, []store.Message, error) {
+	if d.courier == nil {
+		o, err := d.store.Commit(ctx, c)
+		return o, nil, err
+	}
+	return d.store.CommitClaim(ctx, c, d.courier.Consumer())
 }
 
 // session decodes a stored session and merges the case mark into it: the

@@ -84,7 +84,14 @@ func (o *DeliveryOptions) defaults() {
 // failed for good. A replica that dies mid-batch leaves its entries pending,
 // and another claims them after ClaimIdle. The one window for a duplicate is
 // a send the provider accepted just before the replica died, before the
-// entry was removed: it is one Redis round trip wide.
+// entry was removed: removal follows each send at once, batched with the
+// other sends of its partition that finished meanwhile, so the window is
+// about one Redis round trip.
+//
+// Entries come three ways: a commit on this replica claims its own entries
+// and hands them over (Dispatcher.SendVia), a reader per partition takes
+// what other replicas' commits left, and a claim loop takes over entries
+// of replicas that died.
 type Delivery struct {
 	box     Outbox
 	keys    *secret.Keys
@@ -92,12 +99,25 @@ type Delivery struct {
 	log     *slog.Logger
 	opts    DeliveryOptions
 	sleep   func(ctx context.Context, d time.Duration) bool
+	// handed holds, per partition, entries a commit claimed for this
+	// replica, for a worker that sends them in order.
+	handed []chan []store.Message
+	// done holds, per partition, the IDs of entries sent or dropped, for a
+	// worker that removes them from the outbox in batches.
+	done []chan string
 }
 
 // NewDelivery makes a delivery loop over the senders, one per channel.
 func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Sender, log *slog.Logger, opts DeliveryOptions) *Delivery {
 	opts.defaults()
-	return &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
+	d := &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
+	d.handed = make([]chan []store.Message, box.Partitions())
+	d.done = make([]chan string, box.Partitions())
+	for p := range d.handed {
+		d.handed[p] = make(chan []store.Message, 256)
+		d.done[p] = make(chan string, 1024)
+	}
+	return d
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -117,13 +137,49 @@ func (d *Delivery) Run(ctx context.Context) error {
 	if err := d.box.EnsureGroups(ctx); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
+	// The removers outlive the senders, so that every entry sent, even in
+	// the drain after ctx ends, is removed.
+	var senders, removers sync.WaitGroup
 	for p := range d.box.Partitions() {
-		wg.Go(func() { d.partition(ctx, p) })
+		removers.Go(func() { d.remove(p) })
+		senders.Go(func() { d.partition(ctx, p) })
+		senders.Go(func() { d.local(ctx, p) })
 	}
-	wg.Go(func() { d.claim(ctx) })
-	wg.Wait()
+	senders.Go(func() { d.claim(ctx) })
+	senders.Wait()
+	for _, ch := range d.done {
+		close(ch)
+	}
+	removers.Wait()
 	return nil
+}
+
+// remove takes finished entries of one partition out of the outbox. It
+// removes whatever finished while its last removal ran in one round trip,
+// so under load one removal serves many sends, and alone it adds no wait.
+// It returns when the channel closes.
+func (d *Delivery) remove(part int) {
+	ids := make([]string, 0, 64)
+	for id := range d.done[part] {
+		ids = append(ids[:0], id)
+	more:
+		for len(ids) < cap(ids) {
+			select {
+			case id, ok := <-d.done[part]:
+				if !ok {
+					break more
+				}
+				ids = append(ids, id)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Drain)
+		if err := d.box.Done(ctx, part, ids...); err != nil {
+			d.log.Warn("outbox entries sent but not removed", "partition", part, "entries", len(ids), "err", err)
+		}
+		cancel()
+	}
 }
 
 // partition reads and delivers one outbox stream.
@@ -138,6 +194,35 @@ func (d *Delivery) partition(ctx context.Context, part int) {
 			continue
 		}
 		d.deliverAll(ctx, part, msgs)
+	}
+}
+
+// Consumer is this replica's name in the outbox group.
+func (d *Delivery) Consumer() string { return d.opts.Consumer }
+
+// Hand takes entries a commit claimed for this replica. It never blocks:
+// when too many wait already, the entries stay pending in Redis, and the
+// claim loop sends them after ClaimIdle.
+func (d *Delivery) Hand(msgs []store.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	select {
+	case d.handed[msgs[0].Part] <- msgs:
+	default:
+		d.log.Warn("outbox hand-over full: entries wait for a claim", "partition", msgs[0].Part, "entries", len(msgs))
+	}
+}
+
+// local sends what commits handed over for one partition.
+func (d *Delivery) local(ctx context.Context, part int) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msgs := <-d.handed[part]:
+			d.deliverAll(ctx, part, msgs)
+		}
 	}
 }
 
@@ -157,15 +242,22 @@ func (d *Delivery) claim(ctx context.Context) {
 	}
 }
 
-// ClaimOnce claims and delivers what other consumers left behind, once; for
-// tests and tools.
+// ClaimOnce claims and delivers what other consumers left behind, once,
+// removing each entry as it is finished; for tests and tools. Do not call it
+// while Run runs.
 func (d *Delivery) ClaimOnce(ctx context.Context) error {
 	for p := range d.box.Partitions() {
 		msgs, err := d.box.ClaimOutbox(ctx, p, d.opts.Consumer, d.opts.ClaimIdle, 32)
 		if err != nil {
 			return err
 		}
-		d.deliverAll(ctx, p, msgs)
+		for _, m := range msgs {
+			if d.deliver(ctx, m) {
+				if err := d.box.Done(ctx, p, m.ID); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -187,9 +279,7 @@ func (d *Delivery) deliverAll(ctx context.Context, part int, msgs []store.Messag
 			return
 		}
 		if d.deliver(sendCtx, m) {
-			if err := d.box.Done(sendCtx, part, m.ID); err != nil {
-				d.log.Warn("outbox entry sent but not removed", "pid", m.PID, "err", err)
-			}
+			d.done[part] <- m.ID
 		}
 	}
 }

@@ -201,3 +201,33 @@ func TestOutboxSurvivesADeadSender(t *testing.T) {
 		t.Fatalf("entries left after they were sent: %d", len(again))
 	}
 }
+
+// TestCommittedRepliesGoStraightToTheCourier: with SendVia, a commit hands
+// its replies to this replica's delivery, which sends them. The entries are
+// pending for the courier from the commit on, so no reader could have
+// taken them (the store's tests prove that part).
+func TestCommittedRepliesGoStraightToTheCourier(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := setup(t, 2)
+	s := &sender{}
+	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond})
+	f.disp.SendVia(d)
+	if err := f.st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	for i, text := range []string{"hi", "1"} {
+		if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-courier", ID: fmt.Sprint(i), Text: text, LangHints: []string{"en"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(s.texts()) < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("sent %q", s.texts())
+		}
+	}
+	cancel()
+	<-done
+}

@@ -82,7 +82,8 @@ type CaseWrite struct {
 // KEYS: session, dedupe, outbox, stats, then either the case hash and the
 // transcript (a case write) or the other keys of the person (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
-// dedupe TTL, stats TTL, pid, then the case write (mark op: "" leave, "s"
+// dedupe TTL, stats TTL, pid, claiming consumer ("" for none), then the case
+// write (mark op: "" leave, "s"
 // set, "d" delete; mark; kept; case TTL; number of field pairs, the pairs;
 // transcript who, line), then the number of entries and 4 values per entry
 // (channel, reply, ref, final), then counter names.
@@ -96,7 +97,8 @@ if v ~= tonumber(ARGV[1]) then
   return -1
 end
 local now = tonumber(ARGV[6])
-local i = 10
+local claim = ARGV[10]
+local i = 11
 local function arg()
   i = i + 1
   return ARGV[i - 1]
@@ -149,6 +151,14 @@ if i <= #ARGV then
   end
   redis.call('EXPIRE', KEYS[4], ARGV[8])
 end
+if claim ~= '' and n > 0 then
+  -- Hand the new entries to the committing replica at once. Without the
+  -- group (before delivery first ran) they wait for a reader as usual.
+  local ok, res = pcall(redis.call, 'XREADGROUP', 'GROUP', 'send', claim, 'COUNT', 64, 'STREAMS', KEYS[3], '>')
+  if ok and res then
+    return {1, res[1][2]}
+  end
+end
 return 1
 `)
 
@@ -156,6 +166,15 @@ return 1
 // before, refuses a stale version, stores the session with its lifetime,
 // appends the replies to the outbox and adds to the counters.
 func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
+	o, _, err := s.CommitClaim(ctx, c, "")
+	return o, err
+}
+
+// CommitClaim is Commit that also hands the outbox entries it added, and any
+// others of the partition no consumer took yet, to consumer in the same
+// round trip, as ReadOutbox would: the committing replica sends them at once
+// instead of waiting for its reader to wake.
+func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
 	part := s.keys.partition(c.PID)
 	keys := []string{s.keys.session(c.PID), s.keys.dedupe(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
 	switch {
@@ -167,7 +186,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 	args := make([]any, 0, 20+4*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID)
+		c.PID, consumer)
 	args = appendCaseArgs(args, c.Case)
 	args = append(args, len(c.Out))
 	for _, e := range c.Out {
@@ -180,17 +199,48 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 	for _, name := range c.Counts {
 		args = append(args, name)
 	}
-	n, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
+	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Result()
 	if err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
+		return 0, nil, fmt.Errorf("commit: %w", err)
 	}
-	switch n {
-	case 1:
-		return Committed, nil
-	case 0:
-		return Duplicate, nil
+	switch res := res.(type) {
+	case int64:
+		switch res {
+		case 1:
+			return Committed, nil, nil
+		case 0:
+			return Duplicate, nil, nil
+		}
+		return Conflict, nil, nil
+	case []any:
+		if len(res) == 2 {
+			return Committed, claimed(part, res[1]), nil
+		}
 	}
-	return Conflict, nil
+	return 0, nil, fmt.Errorf("commit: unexpected answer %T", res)
+}
+
+// claimed reads the entries XREADGROUP returned inside the commit script:
+// a list of [id, [field, value, ...]].
+func claimed(part int, v any) []Message {
+	list, _ := v.([]any)
+	out := make([]Message, 0, len(list))
+	for _, e := range list {
+		pair, ok := e.([]any)
+		if !ok || len(pair) != 2 {
+			continue
+		}
+		id, _ := pair[0].(string)
+		kv, _ := pair[1].([]any)
+		values := make(map[string]any, len(kv)/2)
+		for j := 0; j+1 < len(kv); j += 2 {
+			if k, ok := kv[j].(string); ok {
+				values[k] = kv[j+1]
+			}
+		}
+		out = append(out, message(part, redis.XMessage{ID: id, Values: values}))
+	}
+	return out
 }
 
 // appendCaseArgs appends the case write's arguments of commitScript.

@@ -243,3 +243,36 @@ func TestStoppedSurvivesErase(t *testing.T) {
 		t.Fatal("the stop was not lifted")
 	}
 }
+
+// TestCommitClaimHandsTheEntriesToTheCommitter: the entries a commit adds
+// come back to the committing replica, pending for it, and no reader gets
+// them as new.
+func TestCommitClaimHandsTheEntriesToTheCommitter(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{Partitions: 1})
+	// Before any group exists, a commit still commits and claims nothing.
+	if got, msgs, err := st.CommitClaim(ctx, commit("p0", "m0", 0, "s"), "me"); got != store.Committed || len(msgs) != 0 || err != nil {
+		t.Fatalf("commit without a group: %v %v %v", got, msgs, err)
+	}
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, msgs, err := st.CommitClaim(ctx, commit("p1", "m1", 0, "s"), "me")
+	if err != nil || got != store.Committed {
+		t.Fatalf("commit: %v %v", got, err)
+	}
+	// The entry of p0, left for a reader, comes along: it is the oldest.
+	if len(msgs) != 2 || msgs[0].PID != "p0" || msgs[1].PID != "p1" || string(msgs[1].Reply) != `{"t":"hi"}` || string(msgs[1].Address) != "sealed" {
+		t.Fatalf("claimed %+v", msgs)
+	}
+	if others, _ := st.ReadOutbox(ctx, 0, "reader", 10, time.Millisecond); len(others) != 0 {
+		t.Fatalf("a reader got claimed entries as new: %+v", others)
+	}
+	if dup, msgs, _ := st.CommitClaim(ctx, commit("p1", "m1", 1, "s"), "me"); dup != store.Duplicate || msgs != nil {
+		t.Fatalf("a duplicate claims nothing: %v %v", dup, msgs)
+	}
+	st.Done(ctx, 0, msgs[0].ID, msgs[1].ID)
+	if left, _ := st.ClaimOutbox(ctx, 0, "x", 0, 10); len(left) != 0 {
+		t.Fatalf("entries left after they were done: %+v", left)
+	}
+}
