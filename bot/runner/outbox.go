@@ -20,6 +20,7 @@ type Outbox interface {
 	ReadOutbox(ctx context.Context, part int, consumer string, count int64, block time.Duration) ([]store.Message, error)
 	ClaimOutbox(ctx context.Context, part int, consumer string, minIdle time.Duration, count int64) ([]store.Message, error)
 	Done(ctx context.Context, part int, ids ...string) error
+	DoneMany(ctx context.Context, ids map[int][]string) error
 	Count(ctx context.Context, part int, name string, now time.Time) error
 }
 
@@ -102,9 +103,9 @@ type Delivery struct {
 	// handed holds, per partition, entries a commit claimed for this
 	// replica, for a worker that sends them in order.
 	handed []chan []store.Message
-	// done holds, per partition, the IDs of entries sent or dropped, for a
-	// worker that removes them from the outbox in batches.
-	done []chan string
+	// done holds the entries sent or dropped, for a worker that removes
+	// them from the outbox in batches.
+	done chan finished
 }
 
 // NewDelivery makes a delivery loop over the senders, one per channel.
@@ -112,10 +113,9 @@ func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Send
 	opts.defaults()
 	d := &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
 	d.handed = make([]chan []store.Message, box.Partitions())
-	d.done = make([]chan string, box.Partitions())
+	d.done = make(chan finished, 1024)
 	for p := range d.handed {
 		d.handed[p] = make(chan []store.Message, 256)
-		d.done[p] = make(chan string, 1024)
 	}
 	return d
 }
@@ -139,44 +139,47 @@ func (d *Delivery) Run(ctx context.Context) error {
 	}
 	// The removers outlive the senders, so that every entry sent, even in
 	// the drain after ctx ends, is removed.
-	var senders, removers sync.WaitGroup
+	var senders, remover sync.WaitGroup
+	remover.Go(d.remove)
 	for p := range d.box.Partitions() {
-		removers.Go(func() { d.remove(p) })
 		senders.Go(func() { d.partition(ctx, p) })
 		senders.Go(func() { d.local(ctx, p) })
 	}
 	senders.Go(func() { d.claim(ctx) })
 	senders.Wait()
-	for _, ch := range d.done {
-		close(ch)
-	}
-	removers.Wait()
+	close(d.done)
+	remover.Wait()
 	return nil
 }
 
-// remove takes finished entries of one partition out of the outbox. It
-// removes whatever finished while its last removal ran in one round trip,
-// so under load one removal serves many sends, and alone it adds no wait.
-// It returns when the channel closes.
-func (d *Delivery) remove(part int) {
-	ids := make([]string, 0, 64)
-	for id := range d.done[part] {
-		ids = append(ids[:0], id)
+// finished is an outbox entry sent or dropped.
+type finished struct {
+	part int
+	id   string
+}
+
+// remove takes finished entries out of the outbox. It removes whatever
+// finished while its last removal ran in one round trip, so under load one
+// removal serves many sends, and alone it adds no wait. It returns when the
+// channel closes.
+func (d *Delivery) remove() {
+	for f := range d.done {
+		batch := map[int][]string{f.part: {f.id}}
 	more:
-		for len(ids) < cap(ids) {
+		for n := 1; n < 256; n++ {
 			select {
-			case id, ok := <-d.done[part]:
+			case f, ok := <-d.done:
 				if !ok {
 					break more
 				}
-				ids = append(ids, id)
+				batch[f.part] = append(batch[f.part], f.id)
 			default:
 				break more
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Drain)
-		if err := d.box.Done(ctx, part, ids...); err != nil {
-			d.log.Warn("outbox entries sent but not removed", "partition", part, "entries", len(ids), "err", err)
+		if err := d.box.DoneMany(ctx, batch); err != nil {
+			d.log.Warn("outbox entries sent but not removed", "partitions", len(batch), "err", err)
 		}
 		cancel()
 	}
@@ -279,7 +282,7 @@ func (d *Delivery) deliverAll(ctx context.Context, part int, msgs []store.Messag
 			return
 		}
 		if d.deliver(sendCtx, m) {
-			d.done[part] <- m.ID
+			d.done <- finished{part, m.ID}
 		}
 	}
 }

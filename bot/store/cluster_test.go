@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,15 +78,27 @@ func TestEveryScriptStaysInOneSlot(t *testing.T) {
 		}
 	}
 	queueOnCluster(t, st)
+	// Finished entries of every partition go in one pipeline, which the
+	// cluster client splits by slot.
+	finished := map[int][]string{}
 	for p := range st.Partitions() {
 		msgs, err := st.ReadOutbox(ctx, p, "c", 100, time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if err := st.Done(ctx, p, m.ID); err != nil {
-				t.Fatal(err)
-			}
+			finished[p] = append(finished[p], m.ID)
+		}
+	}
+	if len(finished) < 2 {
+		t.Fatalf("entries in %d partitions: want several to test one removal across slots", len(finished))
+	}
+	if err := st.DoneMany(ctx, finished); err != nil {
+		t.Fatal(err)
+	}
+	for p := range st.Partitions() {
+		if n, _ := rdb.XLen(ctx, "hl:{"+fmt.Sprint(p)+"}:out").Result(); n != 0 {
+			t.Fatalf("partition %d keeps %d entries after DoneMany", p, n)
 		}
 	}
 }
