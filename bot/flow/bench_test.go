@@ -54,19 +54,19 @@ func typicalSession() bot.Session {
 func BenchmarkSessionEncode(b *testing.B) {
 	s := typicalSession()
 	buf, _ := s.MarshalBinary()
-	b.ReportMetric(float64(len(buf)), "bytes/session")
 	b.ReportAllocs()
 	for b.Loop() {
 		buf, _ = s.AppendBinary(buf[:0])
 	}
+	b.ReportMetric(float64(len(buf)), "bytes/session")
 }
 
 // BenchmarkSessionDecode measures decoding the same session.
 func BenchmarkSessionDecode(b *testing.B) {
 	s := typicalSession()
 	buf, _ := s.MarshalBinary()
-	b.ReportMetric(float64(len(buf)), "bytes/session")
 	b.ReportAllocs()
+	defer b.ReportMetric(float64(len(buf)), "bytes/session")
 	for b.Loop() {
 		var back bot.Session
 		if err := back.UnmarshalBinary(buf); err != nil {

@@ -38,37 +38,56 @@ func readConfig(getenv func(string) string) (config, error) {
 		LogFormat:  getenv("HELPLINE_LOG_FORMAT"),
 		Consumer:   getenv("HELPLINE_REPLICA"),
 	}
-	var errs []error
-	num := func(name string, def int) int {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
-		}
-		return n
+	e := env{getenv: getenv}
+	c.Partitions = e.num("HELPLINE_PARTITIONS", 16)
+	c.WebPerMinute = e.num("HELPLINE_WEB_RATE", 30)
+	c.SessionTTL = e.dur("HELPLINE_SESSION_TTL", 30*24*time.Hour)
+	c.RestartAfter = e.dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
+	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", 24*time.Hour)
+	c.ShutdownGrace = e.dur("HELPLINE_SHUTDOWN_GRACE", 15*time.Second)
+	return c, e.err()
+}
+
+// env reads HELPLINE_* values, collecting every mistake so that one start
+// reports them all.
+type env struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// num reads a positive whole number; def when unset.
+func (e *env) num(name string, def int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
 	}
-	dur := func(name string, def time.Duration) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 24h or 90m", name, v))
-		}
-		return d
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
 	}
-	c.Partitions = num("HELPLINE_PARTITIONS", 16)
-	c.WebPerMinute = num("HELPLINE_WEB_RATE", 30)
-	c.SessionTTL = dur("HELPLINE_SESSION_TTL", 30*24*time.Hour)
-	c.RestartAfter = dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
-	c.DedupeTTL = dur("HELPLINE_DEDUPE_TTL", 24*time.Hour)
-	c.ShutdownGrace = dur("HELPLINE_SHUTDOWN_GRACE", 15*time.Second)
-	if len(errs) > 0 {
-		return c, fmt.Errorf("configuration: %v", errs)
+	return n
+}
+
+// dur reads a positive duration; def when unset.
+func (e *env) dur(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
 	}
-	return c, nil
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a duration such as 24h or 90m", name, v))
+	}
+	return d
+}
+
+// fail records a mistake found by the caller.
+func (e *env) fail(err error) { e.errs = append(e.errs, err) }
+
+// err reports every mistake, or nil.
+func (e *env) err() error {
+	if len(e.errs) > 0 {
+		return fmt.Errorf("configuration: %v", e.errs)
+	}
+	return nil
 }

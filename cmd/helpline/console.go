@@ -27,21 +27,10 @@ type consoleConfig struct {
 
 func readConsoleConfig(getenv func(string) string) (consoleConfig, error) {
 	c := consoleConfig{WrapUp: console.DefaultWrapUp}
-	var errs []error
-	dur := func(name string, def time.Duration) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 15m or 168h", name, v))
-		}
-		return d
-	}
-	c.Unclaimed = dur("HELPLINE_UNCLAIMED_AFTER", 15*time.Minute)
-	c.Interpreter = dur("HELPLINE_INTERPRETER_AFTER", 10*time.Minute)
-	c.TranscriptTTL = dur("HELPLINE_TRANSCRIPT_TTL", 7*24*time.Hour)
+	e := env{getenv: getenv}
+	c.Unclaimed = e.dur("HELPLINE_UNCLAIMED_AFTER", 15*time.Minute)
+	c.Interpreter = e.dur("HELPLINE_INTERPRETER_AFTER", 10*time.Minute)
+	c.TranscriptTTL = e.dur("HELPLINE_TRANSCRIPT_TTL", 7*24*time.Hour)
 	if v := getenv("HELPLINE_WRAPUP"); v != "" {
 		c.WrapUp = nil
 		for _, w := range strings.Split(v, ",") {
@@ -57,13 +46,10 @@ func readConsoleConfig(getenv func(string) string) (consoleConfig, error) {
 			c.Hours, err = hours.Parse(b)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("HELPLINE_HOURS_FILE: %w", err))
+			e.fail(fmt.Errorf("HELPLINE_HOURS_FILE: %w", err))
 		}
 	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("configuration: %v", errs)
-	}
-	return c, nil
+	return c, e.err()
 }
 
 // setupConsole serves the counsellor console at /console and opens cases
