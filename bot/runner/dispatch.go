@@ -50,12 +50,12 @@ const stripes = 256
 
 // Dispatcher runs inbound messages through the engine and commits them.
 type Dispatcher struct {
-	engine *flow.Engine
-	store  Store
-	keys   *secret.Keys
-	log    *slog.Logger
-	now    func() time.Time
-	cases  *Cases
+	engine  *flow.Engine
+	store   Store
+	keys    *secret.Keys
+	log     *slog.Logger
+	now     func() time.Time
+	cases   *Cases
 	locks   [stripes]sync.Mutex
 	courier Courier
 }
