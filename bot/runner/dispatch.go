@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -58,6 +59,12 @@ type Dispatcher struct {
 	cases   *Cases
 	locks   [stripes]sync.Mutex
 	courier Courier
+	// known remembers, per stripe and guarded by its lock, the records this
+	// replica committed last, so that the next message of the person needs
+	// no read: the commit's version check tells whether the record is
+	// still current. Nil when off.
+	known    []map[string]store.Record
+	knownMax int
 }
 
 // NewDispatcher makes a dispatcher. now is the clock.
@@ -78,10 +85,13 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 	mu.Lock()
 	defer mu.Unlock()
 	var code string // a case code reserved by an earlier attempt
-	for range maxAttempts {
-		rec, err := d.store.Load(ctx, pid)
-		if err != nil {
-			return err
+	for attempt := range maxAttempts {
+		rec, ok := d.remembered(pid, attempt)
+		if !ok {
+			var err error
+			if rec, err = d.store.Load(ctx, pid); err != nil {
+				return err
+			}
 		}
 		s := d.session(pid, rec)
 		now := d.now()
@@ -109,6 +119,11 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 			}
 		}
 		c.Counts = append(c.Counts, "in."+string(in.Channel))
+		if d.known != nil && c.Version == 0 {
+			// A new session starts at a random version, so that no version
+			// a replica remembers can come back after an erase.
+			c.Start = 1<<20 + rand.Int64N(1<<40)
+		}
 		outcome, claimed, err := d.commitClaim(ctx, c)
 		if err != nil {
 			return err
@@ -116,6 +131,7 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 		if len(claimed) > 0 {
 			d.courier.Hand(claimed)
 		}
+		d.remember(pid, rec, c, outcome)
 		switch outcome {
 		case store.Duplicate:
 			d.log.Debug("duplicate message ignored", "pid", pid, "channel", in.Channel)
@@ -126,6 +142,55 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 		}
 	}
 	return ErrContention
+}
+
+// Remember makes the dispatcher keep the last record it committed for up
+// to n people, so that their next message costs one Redis round trip
+// instead of two. It is safe with several replicas: a record that changed
+// elsewhere fails the commit's version check, and the dispatcher reads it
+// then. Call it before the first message.
+func (d *Dispatcher) Remember(n int) {
+	d.known = make([]map[string]store.Record, stripes)
+	for i := range d.known {
+		d.known[i] = map[string]store.Record{}
+	}
+	d.knownMax = max(n/stripes, 1)
+}
+
+// remembered returns the record kept for pid, on the first attempt only:
+// after a conflict the dispatcher reads.
+func (d *Dispatcher) remembered(pid string, attempt int) (store.Record, bool) {
+	if d.known == nil || attempt > 0 {
+		return store.Record{}, false
+	}
+	rec, ok := d.known[stripe(pid)][pid]
+	return rec, ok
+}
+
+// remember keeps the record a commit wrote, when the dispatcher knows all of
+// it: a session written with no change to the case. Anything else (an
+// erase, a case change, a conflict) forgets the person here.
+func (d *Dispatcher) remember(pid string, rec store.Record, c store.Commit, outcome store.Outcome) {
+	if d.known == nil {
+		return
+	}
+	m := d.known[stripe(pid)]
+	if outcome != store.Committed || c.Session == nil || c.Case != nil {
+		delete(m, pid)
+		return
+	}
+	if _, ok := m[pid]; !ok && len(m) >= d.knownMax {
+		for k := range m { // forget one, any one
+			delete(m, k)
+			break
+		}
+	}
+	next := rec
+	next.Session, next.Address, next.Version = c.Session, c.Address, c.Version+1
+	if c.Version == 0 && c.Start > 0 {
+		next.Version = c.Start
+	}
+	m[pid] = next
 }
 
 // SendVia makes the dispatcher claim the outbox entries of its commits for

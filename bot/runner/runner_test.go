@@ -231,3 +231,53 @@ func TestCommittedRepliesGoStraightToTheCourier(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// lang reads the stored session's language.
+func (f fixture) lang(t *testing.T, addr string) string {
+	t.Helper()
+	rec, err := f.st.Load(context.Background(), f.keys.PersonID(bot.Web, addr))
+	if err != nil || rec.Session == nil {
+		t.Fatalf("load: %v %v", rec, err)
+	}
+	var s bot.Session
+	if err := s.UnmarshalBinary(rec.Session); err != nil {
+		t.Fatal(err)
+	}
+	return s.Lang
+}
+
+// TestRememberedRecordsStayCorrectAcrossReplicas: replica A remembers the
+// records it commits; replica B changes the person meanwhile, even erases
+// them and starts afresh with as many messages: A must notice, read, and
+// never step on what it remembered.
+func TestRememberedRecordsStayCorrectAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 4)
+	a := f.disp
+	a.Remember(100)
+	b := runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now)
+	n := 0
+	send := func(d *runner.Dispatcher, text, hint string) {
+		t.Helper()
+		n++
+		if err := d.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-aba", ID: fmt.Sprint(n), Text: text, LangHints: []string{hint}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(a, "tere", "et")
+	send(a, "1", "et") // Estonian, first on the list
+	if got := f.lang(t, "tok-aba"); got != "et" {
+		t.Fatalf("language %q, want et", got)
+	}
+	send(b, "/forget", "en")
+	send(b, "hello", "en")
+	send(b, "1", "en") // English: as many commits since the erase as A made
+	send(a, "menu", "et")
+	if got := f.lang(t, "tok-aba"); got != "en" {
+		t.Fatalf("language %q after A's message: A stepped on the session it remembered from before the erase", got)
+	}
+	stats, _ := f.st.Stats(ctx, time.Now())
+	if stats["in.web"] != int64(n) {
+		t.Fatalf("in.web = %d, want %d", stats["in.web"], n)
+	}
+}

@@ -54,6 +54,12 @@ type Commit struct {
 	// Kept lists the codes of the person's kept cases (Record.Kept): an
 	// erase deletes their keys too.
 	Kept []string
+	// Start is the version a session created by this commit gets; zero
+	// means 1. A random start makes a version number never come back after
+	// an erase, so a replica that remembers a session can trust the
+	// version check to tell it whether the session is still the one it
+	// remembers.
+	Start int64
 }
 
 // CaseWrite is what one commit changes of a person's counsellor case.
@@ -82,8 +88,8 @@ type CaseWrite struct {
 // KEYS: session, dedupe, outbox, stats, then either the case hash and the
 // transcript (a case write) or the other keys of the person (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
-// dedupe TTL, stats TTL, pid, claiming consumer ("" for none), then the case
-// write (mark op: "" leave, "s"
+// dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
+// version of a new session, then the case write (mark op: "" leave, "s"
 // set, "d" delete; mark; kept; case TTL; number of field pairs, the pairs;
 // transcript who, line), then the number of entries and 4 values per entry
 // (channel, reply, ref, final), then counter names.
@@ -98,7 +104,11 @@ if v ~= tonumber(ARGV[1]) then
 end
 local now = tonumber(ARGV[6])
 local claim = ARGV[10]
-local i = 11
+local nv = v + 1
+if v == 0 and tonumber(ARGV[11]) > 0 then
+  nv = tonumber(ARGV[11])
+end
+local i = 12
 local function arg()
   i = i + 1
   return ARGV[i - 1]
@@ -113,7 +123,7 @@ local who, line = arg(), arg()
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[2], unpack(KEYS, 5))
 else
-  redis.call('HSET', KEYS[1], 'v', v + 1, 'd', ARGV[2], 'a', ARGV[3])
+  redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
   if markop == 's' then
     redis.call('HSET', KEYS[1], 'h', mark)
   elseif markop == 'd' then
@@ -186,7 +196,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	args := make([]any, 0, 20+4*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID, consumer)
+		c.PID, consumer, c.Start)
 	args = appendCaseArgs(args, c.Case)
 	args = append(args, len(c.Out))
 	for _, e := range c.Out {

@@ -62,11 +62,17 @@ func TestPolling(t *testing.T) {
 	if m := h.fake.Methods(); m[0] != "deleteWebhook" {
 		t.Fatalf("the first call is %s, want deleteWebhook", m[0])
 	}
-	answered := false
-	for _, c := range h.fake.Calls() {
-		answered = answered || (c.Method == "answerCallbackQuery" && !c.InResponse)
+	// The reply may reach the fake before the poller's answer to the tap
+	// does: wait for the answer.
+	answered := func(calls []telegramtest.Call) bool {
+		for _, c := range calls {
+			if c.Method == "answerCallbackQuery" && !c.InResponse {
+				return true
+			}
+		}
+		return false
 	}
-	if !answered {
+	if !h.fake.Wait(tenSeconds, answered) {
 		t.Fatal("the tap was not answered")
 	}
 

@@ -24,6 +24,7 @@ type config struct {
 	LogFormat     string        // HELPLINE_LOG_FORMAT
 	Consumer      string        // HELPLINE_REPLICA
 	ShutdownGrace time.Duration // HELPLINE_SHUTDOWN_GRACE
+	Remember      int           // HELPLINE_REMEMBER
 }
 
 func readConfig(getenv func(string) string) (config, error) {
@@ -41,6 +42,7 @@ func readConfig(getenv func(string) string) (config, error) {
 	e := env{getenv: getenv}
 	c.Partitions = e.num("HELPLINE_PARTITIONS", 16)
 	c.WebPerMinute = e.num("HELPLINE_WEB_RATE", 30)
+	c.Remember = e.num("HELPLINE_REMEMBER", 100_000)
 	c.SessionTTL = e.dur("HELPLINE_SESSION_TTL", 30*24*time.Hour)
 	c.RestartAfter = e.dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
 	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", 24*time.Hour)

@@ -69,6 +69,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	}
 	delivery := runner.NewDelivery(st, keys, w.senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
 	w.disp.SendVia(delivery)
+	w.disp.Remember(cfg.Remember)
 	mux := w.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
