@@ -13,8 +13,17 @@ import (
 // real Redis: read the session, step, commit with one script. People
 // rotate over a thousand addresses, each walking from the welcome into the
 // menu and its flows.
-func BenchmarkHandle(b *testing.B) {
+func BenchmarkHandle(b *testing.B) { benchmarkHandle(b, false) }
+
+// BenchmarkHandleRemembered is the same with the dispatcher remembering the
+// sessions it committed, as serve runs it: one round trip per message.
+func BenchmarkHandleRemembered(b *testing.B) { benchmarkHandle(b, true) }
+
+func benchmarkHandle(b *testing.B, remember bool) {
 	f := setup(b, 16)
+	if remember {
+		f.disp.Remember(10_000)
+	}
 	ctx := context.Background()
 	inputs := []string{"hello", "1", "1", "2", "1", "2", "menu"}
 	b.ReportAllocs()
