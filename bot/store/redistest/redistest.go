@@ -42,6 +42,7 @@ func Start(extra ...string) (*Server, error) {
 		}
 		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""}, extra...)
 		cmd := exec.Command(bin, args...)
+		dieWithParent(cmd)
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start redis-server: %w", err)
