@@ -24,3 +24,5 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzSessionDecode -fuzztime $(FUZZTIME) ./bot/
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./bot/telegram/
 	go test -run '^$$' -fuzz FuzzSplit -fuzztime $(FUZZTIME) ./bot/telegram/
+	go test -run '^$$' -fuzz FuzzWebhook -fuzztime $(FUZZTIME) ./bot/twilio/
+	go test -run '^$$' -fuzz FuzzSend -fuzztime $(FUZZTIME) ./bot/webchat/
