@@ -178,12 +178,6 @@ func (s *Store) Mailbox(ctx context.Context, pid, after string) ([]MailItem, err
 	return out, nil
 }
 
-// SubscribeWeb listens for web replies. Each message is a person ID,
-// followed, for a final reply, by a space and the reply itself.
-func (s *Store) SubscribeWeb(ctx context.Context) *redis.PubSub {
-	return s.rdb.Subscribe(ctx, s.keys.webChannel())
-}
-
 // Notes delivers the web notifications on a channel until ctx ends or stop
 // is called.
 func (s *Store) Notes(ctx context.Context) (<-chan string, func()) {
@@ -191,9 +185,13 @@ func (s *Store) Notes(ctx context.Context) (<-chan string, func()) {
 }
 
 // subscribe delivers the messages of a pub/sub channel until ctx ends or
-// stop is called.
+// stop is called. It returns once the subscription is in place, so nothing
+// published after it returns is missed.
 func (s *Store) subscribe(ctx context.Context, channel string) (<-chan string, func()) {
 	sub := s.rdb.Subscribe(ctx, channel)
+	// An error here means Redis is not answering now; go-redis subscribes
+	// again when it reconnects, and the channel below follows it.
+	sub.Receive(ctx)
 	out := make(chan string, 64)
 	go func() {
 		defer close(out)

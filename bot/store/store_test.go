@@ -194,21 +194,19 @@ func TestOutboxSurvivesADeadConsumer(t *testing.T) {
 func TestMailbox(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newStore(t, store.Options{})
-	sub := st.SubscribeWeb(ctx)
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil {
-		t.Fatal(err)
-	}
+	notesCh, stop := st.Notes(ctx)
+	defer stop()
 	st.Deliver(ctx, "p1", []byte("one"), false)
 	st.Deliver(ctx, "p1", []byte("two"), false)
 	st.Deliver(ctx, "p1", []byte("bye"), true)
 	var notes []string
 	for range 3 {
-		m, err := sub.ReceiveMessage(ctx)
-		if err != nil {
-			t.Fatal(err)
+		select {
+		case n := <-notesCh:
+			notes = append(notes, n)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d notes came", len(notes))
 		}
-		notes = append(notes, m.Payload)
 	}
 	if notes[0] != "p1" || notes[2] != "p1 bye" {
 		t.Fatalf("notes %q", notes)
