@@ -25,6 +25,7 @@ type config struct {
 	Consumer      string        // HELPLINE_REPLICA
 	ShutdownGrace time.Duration // HELPLINE_SHUTDOWN_GRACE
 	Remember      int           // HELPLINE_REMEMBER
+	CPUProfile    string        // HELPLINE_CPUPROFILE
 }
 
 func readConfig(getenv func(string) string) (config, error) {
@@ -38,6 +39,7 @@ func readConfig(getenv func(string) string) (config, error) {
 		LogLevel:   getenv("HELPLINE_LOG_LEVEL"),
 		LogFormat:  getenv("HELPLINE_LOG_FORMAT"),
 		Consumer:   getenv("HELPLINE_REPLICA"),
+		CPUProfile: getenv("HELPLINE_CPUPROFILE"),
 	}
 	e := env{getenv: getenv}
 	c.Partitions = e.num("HELPLINE_PARTITIONS", 16)

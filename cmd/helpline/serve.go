@@ -33,6 +33,13 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if cfg.CPUProfile != "" {
+		stop, err := profileCPU(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	set, cat, err := loadContent(cfg.FlowsDir, cfg.LocalesDir)
 	if err != nil {
 		return err

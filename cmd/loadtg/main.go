@@ -20,6 +20,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 )
 
@@ -49,6 +51,7 @@ type config struct {
 	helpline string // a built helpline binary; empty builds one
 	role     string
 	api      string
+	profile  string // a directory for CPU profiles
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -61,10 +64,27 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
 	fs.StringVar(&c.targets, "targets", "ceiling,helpline", "what to measure, in order")
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
+	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver, the ceiling and the helpline to, for go tool pprof")
 	fs.StringVar(&c.role, "role", "", "internal: run as the ceiling bot")
 	fs.StringVar(&c.api, "api", "", "internal: the Bot API of the ceiling bot")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.profile != "" {
+		abs, err := filepath.Abs(c.profile)
+		if err != nil {
+			return err
+		}
+		c.profile = abs
+		name := "driver"
+		if c.role != "" {
+			name = c.role
+		}
+		stop, err := profileCPU(filepath.Join(c.profile, name+".prof"))
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if c.role == "ceiling" {
 		return serveCeiling(ctx, c.api, stdout)
@@ -77,4 +97,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	c.single = min(c.single, maxDuration)
 	return measure(ctx, c, stdout)
+}
+
+// profileCPU starts a CPU profile written to path; the returned function
+// ends it.
+func profileCPU(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -92,7 +92,7 @@ func (b *bench) target(ctx context.Context, name string) ([]row, error) {
 	var err error
 	switch name {
 	case "ceiling":
-		t, err = startCeiling(b.fake.URL, b.dir)
+		t, err = startCeiling(b.fake.URL, b.dir, b.c.profile)
 	case "helpline":
 		bin := b.c.helpline
 		if bin == "" {
@@ -103,7 +103,7 @@ func (b *bench) target(ctx context.Context, name string) ([]row, error) {
 		if err := b.rdb.FlushAll(ctx).Err(); err != nil {
 			return nil, err
 		}
-		t, err = startHelpline(bin, b.fake.URL, b.redis.Addr, b.dir)
+		t, err = startHelpline(bin, b.fake.URL, b.redis.Addr, b.dir, b.c.profile)
 	default:
 		return nil, fmt.Errorf("unknown target %q: want ceiling or helpline", name)
 	}

@@ -45,7 +45,7 @@ func buildHelpline(ctx context.Context, dir string) (string, error) {
 // startHelpline runs the helpline binary against the fake Bot API and the
 // Redis at redisAddr. The rate limits are off: they would measure Telegram's
 // limits, not the helpline.
-func startHelpline(bin, api, redisAddr, dir string) (*target, error) {
+func startHelpline(bin, api, redisAddr, dir, profile string) (*target, error) {
 	env := append(os.Environ(),
 		"HELPLINE_ADDR=127.0.0.1:0",
 		"HELPLINE_REDIS_URL=redis://"+redisAddr+"/0",
@@ -57,6 +57,9 @@ func startHelpline(bin, api, redisAddr, dir string) (*target, error) {
 		"HELPLINE_TELEGRAM_RATE=0",
 		"HELPLINE_LOG_FORMAT=json",
 	)
+	if profile != "" {
+		env = append(env, "HELPLINE_CPUPROFILE="+filepath.Join(profile, "helpline.prof"))
+	}
 	t, err := start("helpline", exec.Command(bin), env, dir, "web chat on ")
 	if err != nil {
 		return nil, err
@@ -66,12 +69,12 @@ func startHelpline(bin, api, redisAddr, dir string) (*target, error) {
 }
 
 // startCeiling runs this program as the ceiling bot.
-func startCeiling(api, dir string) (*target, error) {
+func startCeiling(api, dir, profile string) (*target, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	return start("ceiling", exec.Command(self, "-role", "ceiling", "-api", api), os.Environ(), dir, "ceiling on ")
+	return start("ceiling", exec.Command(self, "-role", "ceiling", "-api", api, "-profile", profile), os.Environ(), dir, "ceiling on ")
 }
 
 // start runs cmd and waits for the line that names its address.
