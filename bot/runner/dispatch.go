@@ -26,13 +26,17 @@ type Store interface {
 	Load(ctx context.Context, pid string) (store.Record, error)
 	Commit(ctx context.Context, c store.Commit) (store.Outcome, error)
 	CommitClaim(ctx context.Context, c store.Commit, consumer string) (store.Outcome, []store.Message, error)
+	Partition(pid string) int
 }
 
 // Courier takes outbox entries a commit claimed for this replica and sends
-// them; Delivery is one.
+// them; Delivery is one. A commit also removes the entries of its partition
+// the courier finished.
 type Courier interface {
 	Consumer() string
 	Hand(msgs []store.Message)
+	Finished(part int) []string
+	Unfinished(part int, ids []string)
 }
 
 // ErrContention means a person's session kept changing under the
@@ -203,7 +207,13 @@ func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Out
 		o, err := d.store.Commit(ctx, c)
 		return o, nil, err
 	}
-	return d.store.CommitClaim(ctx, c, d.courier.Consumer())
+	part := d.store.Partition(c.PID)
+	c.Done = d.courier.Finished(part)
+	o, claimed, err := d.store.CommitClaim(ctx, c, d.courier.Consumer())
+	if err != nil && len(c.Done) > 0 {
+		d.courier.Unfinished(part, c.Done)
+	}
+	return o, claimed, err
 }
 
 // session decodes a stored session and merges the case mark into it: the

@@ -50,6 +50,10 @@ type DeliveryOptions struct {
 	// Drain bounds how long sends in flight may take after shutdown begins.
 	// Default 10s.
 	Drain time.Duration
+	// Linger is how long a finished entry waits for a commit in its
+	// partition to remove it before delivery removes it itself. Default
+	// 10ms.
+	Linger time.Duration
 }
 
 func (o *DeliveryOptions) defaults() {
@@ -74,6 +78,9 @@ func (o *DeliveryOptions) defaults() {
 	if o.Drain <= 0 {
 		o.Drain = 10 * time.Second
 	}
+	if o.Linger <= 0 {
+		o.Linger = 10 * time.Millisecond
+	}
 	if o.Consumer == "" {
 		o.Consumer = "helpline"
 	}
@@ -85,9 +92,10 @@ func (o *DeliveryOptions) defaults() {
 // failed for good. A replica that dies mid-batch leaves its entries pending,
 // and another claims them after ClaimIdle. The one window for a duplicate is
 // a send the provider accepted just before the replica died, before the
-// entry was removed: removal follows each send at once, batched with the
-// other sends of its partition that finished meanwhile, so the window is
-// about one Redis round trip.
+// entry was removed. The next commit in the entry's partition removes it in
+// its own round trip (Dispatcher.Handle takes Finished); what no commit took
+// within Linger is removed in one batch. So the window is at most Linger and
+// one Redis round trip.
 //
 // Entries come three ways: a commit on this replica claims its own entries
 // and hands them over (Dispatcher.SendVia), a reader per partition takes
@@ -103,9 +111,13 @@ type Delivery struct {
 	// handed holds, per partition, entries a commit claimed for this
 	// replica, for a worker that sends them in order.
 	handed []chan []store.Message
-	// done holds the entries sent or dropped, for a worker that removes
-	// them from the outbox in batches.
-	done chan finished
+
+	// finished holds, per partition, the IDs of entries sent or dropped
+	// and not yet removed from the outbox; wake tells the remover that
+	// there are some.
+	mu       sync.Mutex
+	finished [][]string
+	wake     chan struct{}
 }
 
 // NewDelivery makes a delivery loop over the senders, one per channel.
@@ -113,7 +125,8 @@ func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Send
 	opts.defaults()
 	d := &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
 	d.handed = make([]chan []store.Message, box.Partitions())
-	d.done = make(chan finished, 1024)
+	d.finished = make([][]string, box.Partitions())
+	d.wake = make(chan struct{}, 1)
 	for p := range d.handed {
 		d.handed[p] = make(chan []store.Message, 256)
 	}
@@ -140,48 +153,88 @@ func (d *Delivery) Run(ctx context.Context) error {
 	// The removers outlive the senders, so that every entry sent, even in
 	// the drain after ctx ends, is removed.
 	var senders, remover sync.WaitGroup
-	remover.Go(d.remove)
+	sent := make(chan struct{})
+	remover.Go(func() { d.remove(sent) })
 	for p := range d.box.Partitions() {
 		senders.Go(func() { d.partition(ctx, p) })
 		senders.Go(func() { d.local(ctx, p) })
 	}
 	senders.Go(func() { d.claim(ctx) })
 	senders.Wait()
-	close(d.done)
+	close(sent)
 	remover.Wait()
 	return nil
 }
 
-// finished is an outbox entry sent or dropped.
-type finished struct {
-	part int
-	id   string
+// finish records an entry as sent or dropped, for removal.
+func (d *Delivery) finish(part int, id string) {
+	d.mu.Lock()
+	d.finished[part] = append(d.finished[part], id)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 }
 
-// remove takes finished entries out of the outbox. It removes whatever
-// finished while its last removal ran in one round trip, so under load one
-// removal serves many sends, and alone it adds no wait. It returns when the
-// channel closes.
-func (d *Delivery) remove() {
-	for f := range d.done {
-		batch := map[int][]string{f.part: {f.id}}
-	more:
-		for n := 1; n < 256; n++ {
+// Finished takes the IDs of entries of partition part that were sent or
+// dropped, at most store.MaxDone, for a commit in that partition to remove.
+// A commit that fails gives them back with Unfinished.
+func (d *Delivery) Finished(part int) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := d.finished[part]
+	if len(ids) <= store.MaxDone {
+		d.finished[part] = nil
+		return ids
+	}
+	d.finished[part] = ids[store.MaxDone:]
+	return ids[:store.MaxDone:store.MaxDone]
+}
+
+// Unfinished gives back IDs that Finished returned and no commit removed.
+func (d *Delivery) Unfinished(part int, ids []string) {
+	for _, id := range ids {
+		d.finish(part, id)
+	}
+}
+
+// remove takes out of the outbox the finished entries that no commit took
+// within Linger, all partitions in one round trip. Once sent is closed (no
+// send is left) it removes the rest and returns.
+func (d *Delivery) remove(sent <-chan struct{}) {
+	for {
+		select {
+		case <-d.wake:
+			t := time.NewTimer(d.opts.Linger)
 			select {
-			case f, ok := <-d.done:
-				if !ok {
-					break more
-				}
-				batch[f.part] = append(batch[f.part], f.id)
-			default:
-				break more
+			case <-t.C:
+			case <-sent:
+				t.Stop()
+			}
+		case <-sent:
+		}
+		d.mu.Lock()
+		batch := map[int][]string{}
+		for p, ids := range d.finished {
+			if len(ids) > 0 {
+				batch[p] = ids
+				d.finished[p] = nil
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Drain)
-		if err := d.box.DoneMany(ctx, batch); err != nil {
-			d.log.Warn("outbox entries sent but not removed", "partitions", len(batch), "err", err)
+		d.mu.Unlock()
+		if len(batch) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), d.opts.Drain)
+			if err := d.box.DoneMany(ctx, batch); err != nil {
+				d.log.Warn("outbox entries sent but not removed", "partitions", len(batch), "err", err)
+			}
+			cancel()
 		}
-		cancel()
+		select {
+		case <-sent:
+			return
+		default:
+		}
 	}
 }
 
@@ -282,7 +335,7 @@ func (d *Delivery) deliverAll(ctx context.Context, part int, msgs []store.Messag
 			return
 		}
 		if d.deliver(sendCtx, m) {
-			d.done <- finished{part, m.ID}
+			d.finish(part, m.ID)
 		}
 	}
 }

@@ -232,6 +232,58 @@ func TestCommittedRepliesGoStraightToTheCourier(t *testing.T) {
 	<-done
 }
 
+// TestSentEntriesLeaveWithTheNextCommit: a sent entry stays in the outbox
+// until the next commit in its partition removes it in its own round trip;
+// what no commit takes, the remover takes after Linger, and at shutdown.
+func TestSentEntriesLeaveWithTheNextCommit(t *testing.T) {
+	for _, linger := range []time.Duration{time.Hour, 5 * time.Millisecond} {
+		t.Run(linger.String(), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := setup(t, 1)
+			rdb := server.Client()
+			defer rdb.Close()
+			outbox := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
+			s := &sender{}
+			d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond, Linger: linger})
+			f.disp.SendVia(d)
+			if err := f.st.EnsureGroups(ctx); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { d.Run(ctx); close(done) }()
+			waitFor := func(what string, ok func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("waited in vain for %s", what)
+					}
+				}
+			}
+			entries := func() int64 { n, _ := rdb.XLen(ctx, outbox).Result(); return n }
+			for i, text := range []string{"hi", "1"} {
+				if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-linger", ID: fmt.Sprint(i), Text: text, LangHints: []string{"en"}}); err != nil {
+					t.Fatal(err)
+				}
+				waitFor("the reply", func() bool { return len(s.texts()) == i+1 })
+				if linger == time.Hour {
+					// Only the reply just sent is left: the commit took the one before.
+					if n := entries(); n != 1 {
+						t.Fatalf("after message %d the outbox holds %d entries, want 1", i, n)
+					}
+				} else {
+					waitFor("the remover", func() bool { return entries() == 0 })
+				}
+			}
+			cancel()
+			<-done
+			if n := entries(); n != 0 {
+				t.Fatalf("%d entries left after shutdown", n)
+			}
+		})
+	}
+}
+
 // lang reads the stored session's language.
 func (f fixture) lang(t *testing.T, addr string) string {
 	t.Helper()

@@ -60,7 +60,14 @@ type Commit struct {
 	// version check to tell it whether the session is still the one it
 	// remembers.
 	Start int64
+	// Done lists outbox entries of the person's partition that were sent
+	// or dropped: the commit removes them from the outbox, whatever its
+	// outcome, saving delivery a round trip of its own. At most MaxDone.
+	Done []string
 }
+
+// MaxDone is the most entries one commit removes from the outbox.
+const MaxDone = 256
 
 // CaseWrite is what one commit changes of a person's counsellor case.
 type CaseWrite struct {
@@ -89,11 +96,17 @@ type CaseWrite struct {
 // transcript (a case write) or the other keys of the person (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
-// version of a new session, then the case write (mark op: "" leave, "s"
+// version of a new session, the number of finished outbox entries and their
+// IDs, then the case write (mark op: "" leave, "s"
 // set, "d" delete; mark; kept; case TTL; number of field pairs, the pairs;
 // transcript who, line), then the number of entries and 4 values per entry
 // (channel, reply, ref, final), then counter names.
 var commitScript = redis.NewScript(`
+local nd = tonumber(ARGV[12])
+if nd > 0 then
+  redis.call('XACK', KEYS[3], 'send', unpack(ARGV, 13, 12 + nd))
+  redis.call('XDEL', KEYS[3], unpack(ARGV, 13, 12 + nd))
+end
 local msg = ARGV[5]
 if msg ~= '' and redis.call('ZSCORE', KEYS[2], msg) then
   return 0
@@ -108,7 +121,7 @@ local nv = v + 1
 if v == 0 and tonumber(ARGV[11]) > 0 then
   nv = tonumber(ARGV[11])
 end
-local i = 12
+local i = 13 + nd
 local function arg()
   i = i + 1
   return ARGV[i - 1]
@@ -193,10 +206,16 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	case c.Case != nil:
 		keys = append(keys, s.keys.caseOf(c.PID, c.Case.Code), s.keys.transcript(c.PID, c.Case.Code))
 	}
-	args := make([]any, 0, 20+4*len(c.Out)+len(c.Counts))
+	if len(c.Done) > MaxDone {
+		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
+	}
+	args := make([]any, 0, 21+len(c.Done)+4*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID, consumer, c.Start)
+		c.PID, consumer, c.Start, len(c.Done))
+	for _, id := range c.Done {
+		args = append(args, id)
+	}
 	args = appendCaseArgs(args, c.Case)
 	args = append(args, len(c.Out))
 	for _, e := range c.Out {

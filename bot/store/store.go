@@ -83,6 +83,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	return &Store{rdb: rdb, opts: opts, keys: keys{prefix: opts.Prefix, partitions: opts.Partitions}}
 }
 
+// Partition returns the outbox partition of a person.
+func (s *Store) Partition(pid string) int { return s.keys.partition(pid) }
+
 // Partitions returns the number of outbox partitions.
 func (s *Store) Partitions() int { return s.opts.Partitions }
 

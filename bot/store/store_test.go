@@ -274,3 +274,49 @@ func TestCommitClaimHandsTheEntriesToTheCommitter(t *testing.T) {
 		t.Fatalf("entries left after they were done: %+v", left)
 	}
 }
+
+// TestCommitRemovesFinishedEntries: the entries a commit lists as done leave
+// the outbox, pending list and stream, whatever the commit's outcome.
+func TestCommitRemovesFinishedEntries(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{Partitions: 1})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	outbox := t.Name() + ":{0}:out"
+	_, first, err := st.CommitClaim(ctx, commit("p1", "m1", 0, "s"), "me")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first commit: %v %v", first, err)
+	}
+	_, second, err := st.CommitClaim(ctx, commit("p2", "m2", 0, "s"), "me")
+	if err != nil || len(second) != 1 {
+		t.Fatalf("second commit: %v %v", second, err)
+	}
+	// A stale commit conflicts, and still removes what it carries.
+	stale := commit("p1", "m3", 0, "s")
+	stale.Done = []string{first[0].ID}
+	if got, _, err := st.CommitClaim(ctx, stale, "me"); got != store.Conflict || err != nil {
+		t.Fatalf("stale commit: %v %v", got, err)
+	}
+	if n, _ := rdb.XLen(ctx, outbox).Result(); n != 1 {
+		t.Fatalf("%d entries in the outbox, want the second one only", n)
+	}
+	// A duplicate removes the rest.
+	dup := commit("p2", "m2", 1, "s")
+	dup.Done = []string{second[0].ID}
+	if got, _, _ := st.CommitClaim(ctx, dup, "me"); got != store.Duplicate {
+		t.Fatalf("duplicate: %v", got)
+	}
+	pending, err := rdb.XPending(ctx, outbox, "send").Result()
+	if err != nil || pending.Count != 0 {
+		t.Fatalf("pending after the commits: %+v %v", pending, err)
+	}
+	if n, _ := rdb.XLen(ctx, outbox).Result(); n != 0 {
+		t.Fatalf("%d entries left in the outbox", n)
+	}
+	tooMany := commit("p3", "m4", 0, "s")
+	tooMany.Done = make([]string, store.MaxDone+1)
+	if _, _, err := st.CommitClaim(ctx, tooMany, "me"); err == nil {
+		t.Fatal("a commit took more finished entries than it may")
+	}
+}
