@@ -6,7 +6,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -267,7 +266,7 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 		c.Session = b
 	}
 	for _, r := range replies {
-		b, err := json.Marshal(r)
+		b, err := r.MarshalBinary()
 		if err != nil {
 			return c, fmt.Errorf("encode reply: %w", err)
 		}

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -358,7 +357,7 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 		return d.drop(ctx, m, "send.unsealable")
 	}
 	out := bot.Outgoing{Channel: bot.Channel(m.Channel), Address: string(addr), PID: m.PID, Ref: m.Ref, Final: m.Final}
-	if err := json.Unmarshal(m.Reply, &out.Reply); err != nil {
+	if err := out.Reply.UnmarshalBinary(m.Reply); err != nil {
 		return d.drop(ctx, m, "send.undecodable")
 	}
 	return d.retry(ctx, m, func() error { return sender.Send(ctx, out) })

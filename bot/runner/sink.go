@@ -109,7 +109,7 @@ func (k *Cases) placeReply(ctx context.Context, lang string, place int) bot.Repl
 
 // tell sends a reply to the person of a case, on their channel.
 func (k *Cases) tell(ctx context.Context, qc store.QueueCase, address []byte, r bot.Reply) error {
-	b, err := json.Marshal(r)
+	b, err := r.MarshalBinary()
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ const (
 // Entry is one reply for the outbox.
 type Entry struct {
 	Channel string
-	Reply   []byte // the encoded reply
+	Reply   []byte // the reply, as bot.Reply.MarshalBinary encodes it
 	Ref     string
 	// Final marks the last reply to a person who asked to be forgotten: a
 	// web page gets it without it being kept in a mailbox.
