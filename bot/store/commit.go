@@ -164,22 +164,37 @@ else
   end
 end
 local n = tonumber(arg())
+local added = {}
 for _ = 1, n do
-  redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])
+  added[redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])] = true
   i = i + 4
 end
-if i <= #ARGV then
-  for j = i, #ARGV do
-    redis.call('HINCRBY', KEYS[4], ARGV[j], 1)
+-- A counter at 1 is the day's first: only then does the key need its
+-- lifetime.
+local first = false
+for j = i, #ARGV do
+  if redis.call('HINCRBY', KEYS[4], ARGV[j], 1) == 1 then
+    first = true
   end
+end
+if first then
   redis.call('EXPIRE', KEYS[4], ARGV[8])
 end
 if claim ~= '' and n > 0 then
   -- Hand the new entries to the committing replica at once. Without the
-  -- group (before delivery first ran) they wait for a reader as usual.
+  -- group (before delivery first ran) they wait for a reader as usual. The
+  -- committer knows what it added: those come back as their IDs alone.
   local ok, res = pcall(redis.call, 'XREADGROUP', 'GROUP', 'send', claim, 'COUNT', 64, 'STREAMS', KEYS[3], '>')
   if ok and res then
-    return {1, res[1][2]}
+    local out = {}
+    for k, e in ipairs(res[1][2]) do
+      if added[e[1]] then
+        out[k] = e[1]
+      else
+        out[k] = e
+      end
+    end
+    return {1, out}
   end
 end
 return 1
@@ -243,18 +258,31 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 		return Conflict, nil, nil
 	case []any:
 		if len(res) == 2 {
-			return Committed, claimed(part, res[1]), nil
+			return Committed, claimed(part, c, res[1]), nil
 		}
 	}
 	return 0, nil, fmt.Errorf("commit: unexpected answer %T", res)
 }
 
 // claimed reads the entries XREADGROUP returned inside the commit script:
-// a list of [id, [field, value, ...]].
-func claimed(part int, v any) []Message {
+// the IDs of the entries c added, in order, and [id, [field, value, ...]]
+// for any other entry.
+func claimed(part int, c Commit, v any) []Message {
 	list, _ := v.([]any)
 	out := make([]Message, 0, len(list))
+	own := c.Out
 	for _, e := range list {
+		if id, ok := e.(string); ok {
+			if len(own) == 0 {
+				continue // cannot happen: the script added no more
+			}
+			out = append(out, Message{
+				ID: id, Part: part, PID: c.PID, Channel: own[0].Channel,
+				Address: c.Address, Reply: own[0].Reply, Ref: own[0].Ref, Final: own[0].Final,
+			})
+			own = own[1:]
+			continue
+		}
 		pair, ok := e.([]any)
 		if !ok || len(pair) != 2 {
 			continue
