@@ -320,3 +320,26 @@ func TestCommitRemovesFinishedEntries(t *testing.T) {
 		t.Fatal("a commit took more finished entries than it may")
 	}
 }
+
+// TestTrailTakesLargeBatches: a batch of message IDs larger than one ZADD
+// takes is stored whole, and a person with no session gets no trail.
+func TestTrailTakesLargeBatches(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{})
+	if got, err := st.Commit(ctx, commit("p1", "m1", 0, "s")); err != nil || got != store.Committed {
+		t.Fatalf("commit: %v %v", got, err)
+	}
+	var ids [][]byte
+	for i := range 5000 {
+		ids = append(ids, []byte(fmt.Sprint("sealed-", i)))
+	}
+	if err := st.AddTrail(ctx, now, map[string][][]byte{"p1": ids, "nobody": ids[:3]}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Trail(ctx, "p1", now); err != nil || len(got) != len(ids) {
+		t.Fatalf("trail of p1: %d IDs, %v; want %d", len(got), err, len(ids))
+	}
+	if got, err := st.Trail(ctx, "nobody", now); err != nil || len(got) != 0 {
+		t.Fatalf("trail of a person with no session: %d IDs, %v", len(got), err)
+	}
+}

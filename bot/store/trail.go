@@ -24,8 +24,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local add = {}
 for i = 3, #ARGV do
-  redis.call('ZADD', KEYS[2], now, ARGV[i])
+  add[#add + 1] = now
+  add[#add + 1] = ARGV[i]
+  if #add == 1000 or i == #ARGV then -- unpack takes a few thousand at most
+    redis.call('ZADD', KEYS[2], unpack(add))
+    add = {}
+  end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
