@@ -22,6 +22,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) ./bot/flow/
 	go test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./bot/flow/
 	go test -run '^$$' -fuzz FuzzSessionDecode -fuzztime $(FUZZTIME) ./bot/
+	go test -run '^$$' -fuzz FuzzReplyDecode -fuzztime $(FUZZTIME) ./bot/
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./bot/telegram/
 	go test -run '^$$' -fuzz FuzzSplit -fuzztime $(FUZZTIME) ./bot/telegram/
 	go test -run '^$$' -fuzz FuzzWebhook -fuzztime $(FUZZTIME) ./bot/twilio/
