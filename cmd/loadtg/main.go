@@ -52,6 +52,7 @@ type config struct {
 	role     string
 	api      string
 	profile  string // a directory for CPU profiles
+	cpuprof  string // the ceiling's CPU profile
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -64,11 +65,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
 	fs.StringVar(&c.targets, "targets", "ceiling,helpline", "what to measure, in order")
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
-	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver, the ceiling and the helpline to, for go tool pprof")
+	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver and of each target's phases to, for go tool pprof")
+	fs.StringVar(&c.cpuprof, "cpuprofile", "", "internal: the file the ceiling bot writes its CPU profile to")
 	fs.StringVar(&c.role, "role", "", "internal: run as the ceiling bot")
 	fs.StringVar(&c.api, "api", "", "internal: the Bot API of the ceiling bot")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.role == "ceiling" {
+		if c.cpuprof != "" {
+			stop, err := profileCPU(c.cpuprof)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		return serveCeiling(ctx, c.api, stdout)
 	}
 	if c.profile != "" {
 		abs, err := filepath.Abs(c.profile)
@@ -76,18 +88,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		c.profile = abs
-		name := "driver"
-		if c.role != "" {
-			name = c.role
-		}
-		stop, err := profileCPU(filepath.Join(c.profile, name+".prof"))
+		stop, err := profileCPU(filepath.Join(c.profile, "driver.prof"))
 		if err != nil {
 			return err
 		}
 		defer stop()
-	}
-	if c.role == "ceiling" {
-		return serveCeiling(ctx, c.api, stdout)
 	}
 	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration {
 		return errors.New("want 1 to 1000 users, a duration up to 2m and 1 to 5000000 updates")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type bench struct {
 	crowd *crowd
 	rdb   *redis.Client
 	redis *redistest.Server
+	bin   string // the helpline binary, once built
 }
 
 func measure(ctx context.Context, c config, stdout io.Writer) error {
@@ -86,36 +88,63 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 	return nil
 }
 
-// target starts one target, measures it, and stops it.
+// target measures one target. Each phase (every user, then one user alone)
+// runs on a fresh process and, for the helpline, an empty Redis, so that the
+// one user is alone: no conversation, queued case or notice is left from
+// the crowd.
 func (b *bench) target(ctx context.Context, name string) ([]row, error) {
-	var t *target
-	var err error
+	phases := []struct {
+		users int
+		d     time.Duration
+	}{{b.c.users, b.c.duration}}
+	if b.c.single > 0 {
+		phases = append(phases, struct {
+			users int
+			d     time.Duration
+		}{1, b.c.single})
+	}
+	var rows []row
+	for _, p := range phases {
+		t, err := b.start(ctx, name, p.users)
+		if err != nil {
+			return rows, err
+		}
+		b.crowd.reset()
+		rows = append(rows, b.phase(ctx, t, p.users, p.d))
+		t.stop()
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+// start starts a target for a phase of users.
+func (b *bench) start(ctx context.Context, name string, users int) (*target, error) {
+	profile := ""
+	if b.c.profile != "" {
+		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%dusers.prof", name, users))
+	}
 	switch name {
 	case "ceiling":
-		t, err = startCeiling(b.fake.URL, b.dir, b.c.profile)
+		return startCeiling(b.fake.URL, b.dir, profile)
 	case "helpline":
-		bin := b.c.helpline
-		if bin == "" {
-			if bin, err = buildHelpline(ctx, b.dir); err != nil {
-				return nil, err
+		if b.bin == "" {
+			bin := b.c.helpline
+			if bin == "" {
+				var err error
+				if bin, err = buildHelpline(ctx, b.dir); err != nil {
+					return nil, err
+				}
 			}
+			b.bin = bin
 		}
 		if err := b.rdb.FlushAll(ctx).Err(); err != nil {
 			return nil, err
 		}
-		t, err = startHelpline(bin, b.fake.URL, b.redis.Addr, b.dir, b.c.profile)
-	default:
-		return nil, fmt.Errorf("unknown target %q: want ceiling or helpline", name)
+		return startHelpline(b.bin, b.fake.URL, b.redis.Addr, b.dir, profile)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer t.stop()
-	rows := []row{b.phase(ctx, t, b.c.users, b.c.duration)}
-	if b.c.single > 0 {
-		rows = append(rows, b.phase(ctx, t, 1, b.c.single))
-	}
-	return rows, ctx.Err()
+	return nil, fmt.Errorf("unknown target %q: want ceiling or helpline", name)
 }
 
 // phase warms a target up, then measures users against it for d.

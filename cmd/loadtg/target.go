@@ -58,7 +58,7 @@ func startHelpline(bin, api, redisAddr, dir, profile string) (*target, error) {
 		"HELPLINE_LOG_FORMAT=json",
 	)
 	if profile != "" {
-		env = append(env, "HELPLINE_CPUPROFILE="+filepath.Join(profile, "helpline.prof"))
+		env = append(env, "HELPLINE_CPUPROFILE="+profile)
 	}
 	t, err := start("helpline", exec.Command(bin), env, dir, "web chat on ")
 	if err != nil {
@@ -68,13 +68,14 @@ func startHelpline(bin, api, redisAddr, dir, profile string) (*target, error) {
 	return t, nil
 }
 
-// startCeiling runs this program as the ceiling bot.
+// startCeiling runs this program as the ceiling bot; profile, when not
+// empty, is the file it writes its CPU profile to.
 func startCeiling(api, dir, profile string) (*target, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	return start("ceiling", exec.Command(self, "-role", "ceiling", "-api", api, "-profile", profile), os.Environ(), dir, "ceiling on ")
+	return start("ceiling", exec.Command(self, "-role", "ceiling", "-api", api, "-cpuprofile", profile), os.Environ(), dir, "ceiling on ")
 }
 
 // start runs cmd and waits for the line that names its address.

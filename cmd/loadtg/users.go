@@ -69,6 +69,16 @@ func (c *crowd) onCall(call telegramtest.Call) {
 	}
 }
 
+// reset makes every user start a new conversation, with /start.
+func (c *crowd) reset() {
+	for _, u := range c.users {
+		u.last = reply{}
+		for len(u.replies) > 0 {
+			<-u.replies
+		}
+	}
+}
+
 // result is what one measurement saw.
 type result struct {
 	updates   int64
