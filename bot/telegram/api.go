@@ -133,8 +133,12 @@ func (c client) exchange(req *http.Request, result any) (*http.Response, error) 
 	if result == nil {
 		result = &skipped{}
 	}
+	// A result that does not decode still counts as a success when the
+	// answer says ok: the call happened (a message was sent), and calling
+	// again would repeat it. The result is left as it is.
 	a := answer{Result: result}
-	if err := json.Unmarshal(body, &a); err != nil || !a.OK {
+	_ = json.Unmarshal(body, &a)
+	if !a.OK {
 		e := &Error{Method: method, Status: a.ErrorCode, RetryAfter: time.Duration(a.Parameters.RetryAfter) * time.Second}
 		if e.Status == 0 && resp.StatusCode != http.StatusOK {
 			e.Status = resp.StatusCode

@@ -48,7 +48,7 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 		if err != nil {
 			return c.classify(ctx, out.PID, err)
 		}
-		if !out.Final { // the person asked to be forgotten: keep nothing
+		if !out.Final && id > 0 { // the person asked to be forgotten: keep nothing
 			c.trail.record(out.PID, id)
 		}
 	}
