@@ -13,6 +13,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 
 	"github.com/helpline/helpline/bot"
 )
@@ -28,6 +30,9 @@ var ErrOpen = errors.New("cannot open sealed data")
 type Keys struct {
 	id   []byte
 	aead cipher.AEAD
+	// macs keeps keyed HMAC states for PersonID: keying one costs more
+	// than the hash of an address.
+	macs sync.Pool
 }
 
 // New derives the keys from secret with HKDF-SHA256, one key per purpose.
@@ -64,11 +69,18 @@ func Random() []byte {
 // PersonID is the pseudonymous ID of the person at address on channel: an
 // HMAC-SHA256 truncated to 128 bits, 22 characters of base64url.
 func (k *Keys) PersonID(ch bot.Channel, address string) string {
-	m := hmac.New(sha256.New, k.id)
+	m, ok := k.macs.Get().(hash.Hash)
+	if !ok {
+		m = hmac.New(sha256.New, k.id)
+	}
 	m.Write([]byte(ch))
 	m.Write([]byte{0})
 	m.Write([]byte(address))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	id := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
+	m.Reset()
+	k.macs.Put(m)
+	return id
 }
 
 // Seal encrypts b with AES-256-GCM under a random nonce, bound to ad (the

@@ -3,6 +3,8 @@ package secret_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/helpline/helpline/bot"
@@ -56,5 +58,43 @@ func TestSealOpen(t *testing.T) {
 	}
 	if _, err := secret.New([]byte("short")); err == nil {
 		t.Fatal("a short secret was accepted")
+	}
+}
+
+// TestPersonIDAtOnce: IDs computed by many goroutines at once, in any order,
+// are the IDs computed one by one.
+func TestPersonIDAtOnce(t *testing.T) {
+	const secretText = "0123456789abcdef0123456789abcdef"
+	one, many := keys(t, secretText), keys(t, secretText)
+	want := make([]string, 200)
+	for i := range want {
+		want[i] = one.PersonID(bot.Telegram, fmt.Sprint(900000000+i))
+	}
+	var wg sync.WaitGroup
+	got := make([]string, len(want))
+	for g := range 8 {
+		wg.Go(func() {
+			for i := g; i < len(want); i += 8 {
+				many.PersonID(bot.SMS, "+3725550000") // another person in between
+				got[i] = many.PersonID(bot.Telegram, fmt.Sprint(900000000+i))
+			}
+		})
+	}
+	wg.Wait()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("ID %d: %q at once, %q alone", i, got[i], want[i])
+		}
+	}
+}
+
+func BenchmarkPersonID(b *testing.B) {
+	k, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		k.PersonID(bot.Telegram, "912345678")
 	}
 }
