@@ -97,10 +97,10 @@ type CaseWrite struct {
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
 // version of a new session, the number of finished outbox entries and their
-// IDs, then the case write (mark op: "" leave, "s"
-// set, "d" delete; mark; kept; case TTL; number of field pairs, the pairs;
-// transcript who, line), then the number of entries and 4 values per entry
-// (channel, reply, ref, final), then counter names.
+// IDs, then the case write (mark op: "" leave, "s" set, "d" delete; mark;
+// kept; case TTL; number of field pairs, the pairs; transcript who, line),
+// then the number of entries and 4 values per entry (channel, reply, ref,
+// final), then counter names.
 var commitScript = redis.NewScript(`
 local nd = tonumber(ARGV[12])
 if nd > 0 then

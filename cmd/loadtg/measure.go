@@ -93,15 +93,13 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 // one user is alone: no conversation, queued case or notice is left from
 // the crowd.
 func (b *bench) target(ctx context.Context, name string) ([]row, error) {
-	phases := []struct {
+	type stage struct {
 		users int
 		d     time.Duration
-	}{{b.c.users, b.c.duration}}
+	}
+	phases := []stage{{b.c.users, b.c.duration}}
 	if b.c.single > 0 {
-		phases = append(phases, struct {
-			users int
-			d     time.Duration
-		}{1, b.c.single})
+		phases = append(phases, stage{1, b.c.single})
 	}
 	var rows []row
 	for _, p := range phases {
