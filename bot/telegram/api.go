@@ -273,6 +273,11 @@ func (a *API) updates(ctx context.Context, offset int64, wait time.Duration) ([]
 	if err := a.call(ctx, "getUpdates", params, &raws); err != nil {
 		return nil, err
 	}
+	if raws == nil {
+		// ok, but no list of updates: an error, so that polling backs off
+		// instead of asking again at once.
+		return nil, &Error{Method: "getUpdates"}
+	}
 	return raws, nil
 }
 
