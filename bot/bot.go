@@ -45,8 +45,9 @@ type Inbound struct {
 	// Country is a hint of the person's country (ISO 3166 alpha-2), for
 	// example from a phone number's calling code.
 	Country string
-	// Ref is channel data to carry to the replies (for example the Telegram
-	// message whose keyboard should be removed). It is never stored.
+	// Ref is channel data carried to the first reply (for example the
+	// Telegram message whose button was tapped, which the reply replaces).
+	// It is kept only with that reply, in the outbox.
 	Ref string
 }
 

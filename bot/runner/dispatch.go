@@ -265,12 +265,14 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 		}
 		c.Session = b
 	}
+	ref := in.Ref
 	for _, r := range replies {
 		b, err := r.MarshalBinary()
 		if err != nil {
 			return c, fmt.Errorf("encode reply: %w", err)
 		}
-		c.Out = append(c.Out, store.Entry{Channel: string(in.Channel), Reply: b, Ref: in.Ref, Final: erase})
+		c.Out = append(c.Out, store.Entry{Channel: string(in.Channel), Reply: b, Ref: ref, Final: erase})
+		ref = "" // the reference is the first reply's: a tapped message is replaced once
 	}
 	return c, nil
 }

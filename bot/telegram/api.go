@@ -35,6 +35,9 @@ type Error struct {
 	Status int
 	// RetryAfter is the delay Telegram asked for with a 429.
 	RetryAfter time.Duration
+	// Unchanged is a 400 that says an edit would leave the message as it
+	// is: the edit was made before.
+	Unchanged bool
 	// cause is a context's error when the call was cut short; nil
 	// otherwise, so that no URL (it holds the token) is ever kept.
 	cause error
@@ -87,13 +90,19 @@ func (c client) Do(req *http.Request) (*http.Response, error) {
 
 // answer is a Bot API answer; Result is decoded into what it points to.
 type answer struct {
-	OK         bool `json:"ok"`
-	ErrorCode  int  `json:"error_code"`
-	Parameters struct {
+	OK          bool   `json:"ok"`
+	ErrorCode   int    `json:"error_code"`
+	Description string `json:"description"`
+	Parameters  struct {
 		RetryAfter int `json:"retry_after"`
 	} `json:"parameters"`
 	Result any `json:"result"`
 }
+
+// notModified begins the description of a 400 that answers an edit which
+// would change nothing. Only this is read of a description, which may hold
+// a chat's details and is never kept.
+const notModified = "Bad Request: message is not modified"
 
 // skipped is a JSON value that is read past and not kept.
 type skipped struct{}
@@ -139,7 +148,10 @@ func (c client) exchange(req *http.Request, result any) (*http.Response, error) 
 	a := answer{Result: result}
 	_ = json.Unmarshal(body, &a)
 	if !a.OK {
-		e := &Error{Method: method, Status: a.ErrorCode, RetryAfter: time.Duration(a.Parameters.RetryAfter) * time.Second}
+		e := &Error{
+			Method: method, Status: a.ErrorCode, RetryAfter: time.Duration(a.Parameters.RetryAfter) * time.Second,
+			Unchanged: strings.HasPrefix(a.Description, notModified),
+		}
 		if e.Status == 0 && resp.StatusCode != http.StatusOK {
 			e.Status = resp.StatusCode
 		}
@@ -152,7 +164,7 @@ func (c client) exchange(req *http.Request, result any) (*http.Response, error) 
 // API makes the Bot API calls the helpline needs. Every error it returns is
 // an *Error.
 //
-// The calls each reply makes (sendMessage, editMessageReplyMarkup,
+// The calls each reply makes (sendMessage, editMessageText,
 // answerCallbackQuery, deleteMessages) and getUpdates go out as JSON, which
 // the Bot API takes as well as forms, with go-telegram/bot's own parameter
 // types. go-telegram/bot sends every call as a multipart form that it builds
@@ -218,9 +230,14 @@ func (a *API) SendText(ctx context.Context, chat int64, text string, kb *models.
 	return m.ID, nil
 }
 
-// RemoveKeyboard takes the inline keyboard off a message.
-func (a *API) RemoveKeyboard(ctx context.Context, chat int64, msg int) error {
-	return a.call(ctx, "editMessageReplyMarkup", &tg.EditMessageReplyMarkupParams{ChatID: chat, MessageID: msg}, nil)
+// EditText replaces the text of a message the bot sent, and its inline
+// keyboard with kb (none when nil).
+func (a *API) EditText(ctx context.Context, chat int64, msg int, text string, kb *models.InlineKeyboardMarkup) error {
+	p := &tg.EditMessageTextParams{ChatID: chat, MessageID: msg, Text: text}
+	if kb != nil {
+		p.ReplyMarkup = kb
+	}
+	return a.call(ctx, "editMessageText", p, nil)
 }
 
 // DeleteMessages deletes up to 100 messages of a chat; Telegram skips the

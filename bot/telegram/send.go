@@ -20,11 +20,12 @@ const maxCallbackData = 64
 // errStopped refuses a send to a person who blocked the bot.
 var errStopped = fmt.Errorf("%w: the person blocked the bot", bot.ErrPermanent)
 
-// Send delivers one reply: it clears the chat when asked, sends the text
-// (split when too long) with the choices as an inline keyboard, then
-// removes the keyboard the person tapped. A 429 becomes bot.RetryAfter; a
-// 403 (the person blocked the bot) or a 400 is permanent, and a 403 sets the
-// person's stop mark; anything else is retried.
+// Send delivers one reply: it clears the chat when asked, then sends the
+// text (split when too long) with the choices as an inline keyboard. The
+// answer to a tap takes the place of the message tapped, whose keyboard
+// goes with it, so that no button can be tapped twice. A 429 becomes
+// bot.RetryAfter; a 403 (the person blocked the bot) or a 400 is permanent,
+// and a 403 sets the person's stop mark; anything else is retried.
 func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 	chat, err := strconv.ParseInt(out.Address, 10, 64)
 	if err != nil {
@@ -44,6 +45,15 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 		if err := c.limits.wait(ctx, chat); err != nil {
 			return err
 		}
+		if i == 0 && kind == refKeyboard {
+			edited, err := c.edit(ctx, chat, msg, part, markup)
+			if err != nil {
+				return c.classify(ctx, out.PID, err)
+			}
+			if edited {
+				continue
+			}
+		}
 		id, err := c.api.SendText(ctx, chat, part, markup)
 		if err != nil {
 			return c.classify(ctx, out.PID, err)
@@ -52,21 +62,29 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 			c.trail.record(out.PID, id)
 		}
 	}
-	if kind == refKeyboard {
-		c.removeKeyboard(ctx, out.PID, chat, msg)
-	}
 	return nil
 }
 
-// removeKeyboard takes the keyboard off the message the person tapped, so
-// that it cannot be tapped again. It goes after the reply, which the person
-// waits for; a failure leaves the keyboard, whose taps the engine answers as
-// stale, and is not worth sending the reply again.
-func (c *Channel) removeKeyboard(ctx context.Context, pid string, chat int64, msg int) {
-	// A keyboard already gone (a double tap) answers 400: nothing to do.
-	if err := c.api.RemoveKeyboard(ctx, chat, msg); err != nil && status(err) != http.StatusBadRequest {
-		c.log.Info("telegram keyboard not removed", "pid", pid, "err", err)
+// edit puts text and kb in place of message msg, the one the person
+// tapped. The person sees the conversation go on in one message, and a
+// shared phone keeps less of it. It reports false when the message cannot
+// be edited any more (it was deleted, say): the text then goes in a new
+// message, and the old keyboard's taps are answered as stale. An edit that
+// would change nothing was made before, by a send that is now retried.
+func (c *Channel) edit(ctx context.Context, chat int64, msg int, text string, kb *models.InlineKeyboardMarkup) (bool, error) {
+	err := c.api.EditText(ctx, chat, msg, text, kb)
+	var e *Error
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.As(err, &e):
+		return false, err
+	case e.Unchanged:
+		return true, nil
+	case e.Status == http.StatusBadRequest:
+		return false, nil
 	}
+	return false, err
 }
 
 // before does what must happen before a reply is sent: a reply that

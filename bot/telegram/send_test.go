@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,76 @@ func TestLongReply(t *testing.T) {
 	}
 	if strings.Join(joined, "\n\n") != strings.TrimSpace(text) {
 		t.Fatal("the two messages do not make the reply")
+	}
+}
+
+// TestTapReply puts the answer to a tap in place of the message tapped,
+// and sends it as a new message when that message is gone.
+func TestTapReply(t *testing.T) {
+	t.Parallel()
+	long := strings.TrimSpace(strings.Repeat("word ", 1000)) // two messages
+	cases := []struct {
+		name string
+		text string
+		fail []telegramtest.Failure // of editMessageText
+		// calls are the methods called, in order; ok those that succeeded.
+		calls []string
+		ok    []bool
+		// retry is true when Send should ask to be tried again.
+		retry bool
+	}{
+		{"in place", "Next question", nil,
+			[]string{"editMessageText"}, []bool{true}, false},
+		{"too long for one message", long, nil,
+			[]string{"editMessageText", "sendMessage"}, []bool{true, true}, false},
+		{"message gone", "Next question", []telegramtest.Failure{{Status: http.StatusBadRequest, Description: "Bad Request: message to edit not found"}},
+			[]string{"editMessageText", "sendMessage"}, []bool{false, true}, false},
+		{"edited before", "Next question", []telegramtest.Failure{{Status: http.StatusBadRequest, Description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}},
+			[]string{"editMessageText"}, []bool{false}, false},
+		{"too many requests", "Next question", []telegramtest.Failure{{Status: http.StatusTooManyRequests, RetryAfter: 3}},
+			[]string{"editMessageText"}, []bool{false}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, setup{})
+			h.fake.Fail("editMessageText", tc.fail...)
+			out := bot.Outgoing{
+				Channel: bot.Telegram, Address: itoa(chat), PID: h.pid(chat), Ref: "k55",
+				Reply: bot.Reply{Text: tc.text, Choices: []bot.Choice{{ID: "menu/main/0", Label: "One"}}},
+			}
+			err := h.ch.Send(context.Background(), out)
+			var again *bot.RetryAfter
+			if tc.retry != errors.As(err, &again) || (!tc.retry && err != nil) {
+				t.Fatalf("Send: %v; want a retry: %v", err, tc.retry)
+			}
+			calls := h.fake.Calls()
+			var methods []string
+			var ok []bool
+			for _, c := range calls {
+				methods, ok = append(methods, c.Method), append(ok, c.OK)
+			}
+			if !slices.Equal(methods, tc.calls) || !slices.Equal(ok, tc.ok) {
+				t.Fatalf("calls %v succeeding %v; want %v succeeding %v", methods, ok, tc.calls, tc.ok)
+			}
+			if c := calls[0]; c.Params["message_id"] != "55" || c.Chat() != chat {
+				t.Errorf("the edit went to %v, want message 55 of the chat", c.Params)
+			}
+			var text []string
+			for i, c := range calls {
+				if !c.OK {
+					continue
+				}
+				r := telegramtest.ReplyOf(c)
+				text = append(text, r.Text)
+				if last := i == len(calls)-1; last != (len(r.Buttons) == 1) {
+					t.Errorf("%s has %d buttons; only the last message should have the one", c.Method, len(r.Buttons))
+				}
+			}
+			if len(text) > 0 && strings.Join(text, " ") != tc.text {
+				t.Errorf("the messages do not make the reply: %d characters of %d", len(strings.Join(text, " ")), len(tc.text))
+			}
+		})
 	}
 }
 

@@ -189,7 +189,7 @@ func startPayload(text string) string {
 // letter says what the person did, a number names their message.
 const (
 	refMessage  = 'm' // they wrote message N
-	refKeyboard = 'k' // they tapped a button of message N: remove its keyboard
+	refKeyboard = 'k' // they tapped a button of message N: the reply replaces it
 	refClear    = 'c' // message N asks to clear the chat
 )
 

@@ -38,8 +38,9 @@ func TestFixtures(t *testing.T) {
 		{"docs_document.json", []string{"common.unsupported", welcome}, []string{"sendMessage"}, "in.telegram"},
 		{"composed_contact.json", []string{"common.unsupported", welcome}, []string{"sendMessage"}, "in.telegram"},
 		// A tap on a button of a message the bot no longer knows of: the
-		// tap is answered, its keyboard removed, and the conversation starts.
-		{"composed_callback_query_with_message.json", []string{welcome}, []string{"answerCallbackQuery", "editMessageReplyMarkup", "sendMessage"}, "in.telegram"},
+		// tap is answered, and the conversation starts in that message's
+		// place, which takes its keyboard away.
+		{"composed_callback_query_with_message.json", []string{welcome}, []string{"answerCallbackQuery", "editMessageText"}, "in.telegram"},
 		{"docs_callback_query_inline.json", nil, []string{"answerCallbackQuery"}, "telegram.ignored.tap"},
 		{"docs_edited_message.json", nil, nil, "telegram.ignored.edited"},
 		{"docs_inline_query_numeric_id.json", nil, nil, "telegram.ignored.other"},
@@ -123,8 +124,9 @@ func TestDuplicateUpdate(t *testing.T) {
 }
 
 // TestDoubleTap taps one button twice before its keyboard is gone: the
-// first tap answers the question, the second is told that the button is
-// an old one; both taps are answered and the keyboard is removed.
+// first tap answers the question, the second is told that the button is an
+// old one. Both taps are answered, and each reply takes the place of the
+// message tapped, so the chat holds one message with the live buttons.
 func TestDoubleTap(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{})
@@ -138,13 +140,19 @@ func TestDoubleTap(t *testing.T) {
 	if !strings.Contains(r.Text, h.text("en", "welcome.safe_now")) {
 		t.Fatalf("after choosing English: %q", r.Text)
 	}
+	if r.MessageID != first.MessageID || len(r.Buttons) == 0 {
+		t.Fatalf("the answer to a tap is message %d with %d buttons; want message %d with the next buttons", r.MessageID, len(r.Buttons), first.MessageID)
+	}
 	p.Last = first
 	again := p.Tap(tap.Text)
 	if !strings.Contains(again.Text, h.text("en", "common.stale")) || !strings.Contains(again.Text, h.text("en", "welcome.safe_now")) {
 		t.Fatalf("a second tap on an old button: %q", again.Text)
 	}
-	h.outboxEmpty() // the keyboard goes after the reply
-	var answers, edits int
+	if again.MessageID != first.MessageID || !slices.Equal(again.Buttons, r.Buttons) {
+		t.Fatalf("the answer to the second tap: message %d with %v; want message %d with %v", again.MessageID, again.Buttons, first.MessageID, r.Buttons)
+	}
+	h.outboxEmpty()
+	var answers, edits, sends int
 	for _, c := range h.fake.Calls() {
 		switch c.Method {
 		case "answerCallbackQuery":
@@ -152,15 +160,14 @@ func TestDoubleTap(t *testing.T) {
 			if !c.InResponse {
 				t.Error("in webhook mode a tap is answered in the webhook's response")
 			}
-		case "editMessageReplyMarkup":
+		case "editMessageText":
 			edits++
-			if c.Params["message_id"] != itoa(first.MessageID) || c.Params["reply_markup"] != "" {
-				t.Errorf("edit %v: want the keyboard of message %d removed", c.Params, first.MessageID)
-			}
+		case "sendMessage":
+			sends++
 		}
 	}
-	if answers != 2 || edits != 2 {
-		t.Fatalf("%d answers and %d keyboard removals for two taps", answers, edits)
+	if answers != 2 || edits != 2 || sends != 1 {
+		t.Fatalf("%d answers, %d edits and %d messages for a message and two taps; want 2, 2 and 1", answers, edits, sends)
 	}
 }
 

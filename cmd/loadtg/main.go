@@ -88,6 +88,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		c.profile = abs
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return err
+		}
 		stop, err := profileCPU(filepath.Join(c.profile, "driver.prof"))
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,7 @@ func newCrowd(fake *telegramtest.Fake, n int) *crowd {
 
 // onCall hands a sent message to the user it is for.
 func (c *crowd) onCall(call telegramtest.Call) {
-	if call.Method != "sendMessage" {
+	if call.Method != "sendMessage" && call.Method != "editMessageText" {
 		return
 	}
 	i := int(call.Chat() - firstChat)
@@ -60,6 +61,9 @@ func (c *crowd) onCall(call telegramtest.Call) {
 		return
 	}
 	r := reply{at: call.At, msg: call.MessageID}
+	if call.Method == "editMessageText" {
+		r.msg, _ = strconv.Atoi(call.Params["message_id"])
+	}
 	for _, b := range telegramtest.ReplyOf(call).Buttons {
 		r.buttons = append(r.buttons, b.Data)
 	}

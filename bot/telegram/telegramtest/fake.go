@@ -29,7 +29,9 @@ type Call struct {
 	InResponse bool
 	// MessageID is the ID of the message a successful sendMessage made.
 	MessageID int
-	At        time.Time
+	// OK is true when the fake answered the call with success.
+	OK bool
+	At time.Time
 }
 
 // Chat returns the call's chat_id, 0 if none.
@@ -64,6 +66,9 @@ type Fake struct {
 type Failure struct {
 	Status     int
 	RetryAfter int // seconds, for a 429
+	// Description replaces the answer's description, which otherwise
+	// names a chat, as some of Telegram's do.
+	Description string
 }
 
 type queued struct {
@@ -179,9 +184,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	if fail == nil && method == "sendMessage" {
 		c.MessageID = f.MessageID()
 	}
+	c.OK = fail == nil
 	f.record(c)
 	if fail != nil {
-		answer(w, fail.Status, nil, fail.RetryAfter)
+		fail.answer(w)
 		return
 	}
 	if method == "getUpdates" {
@@ -194,9 +200,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 // result is what a successful call returns.
 func (f *Fake) result(c Call) any {
 	switch c.Method {
-	case "sendMessage", "editMessageReplyMarkup":
+	case "sendMessage", "editMessageText":
 		id := c.MessageID
-		if c.Method == "editMessageReplyMarkup" {
+		if c.Method == "editMessageText" {
 			id, _ = strconv.Atoi(c.Params["message_id"])
 		}
 		return map[string]any{
@@ -230,15 +236,23 @@ func (f *Fake) result(c Call) any {
 }
 
 func answer(w http.ResponseWriter, status int, result any, retryAfter int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if status == http.StatusOK {
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+	if status != http.StatusOK {
+		(&Failure{Status: status, RetryAfter: retryAfter}).answer(w)
 		return
 	}
-	body := map[string]any{"ok": false, "error_code": status, "description": fmt.Sprintf("fake failure %d for chat 1111111", status)}
-	if retryAfter > 0 {
-		body["parameters"] = map[string]any{"retry_after": retryAfter}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+func (f *Failure) answer(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(f.Status)
+	body := map[string]any{"ok": false, "error_code": f.Status, "description": f.Description}
+	if f.Description == "" {
+		body["description"] = fmt.Sprintf("fake failure %d for chat 1111111", f.Status)
+	}
+	if f.RetryAfter > 0 {
+		body["parameters"] = map[string]any{"retry_after": f.RetryAfter}
 	}
 	json.NewEncoder(w).Encode(body)
 }

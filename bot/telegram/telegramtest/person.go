@@ -86,9 +86,13 @@ type Button struct {
 	Data string `json:"callback_data"`
 }
 
-// ReplyOf reads a sendMessage call.
+// ReplyOf reads a sendMessage call, or an editMessageText call that put a
+// reply in place of an earlier message.
 func ReplyOf(c Call) Reply {
 	r := Reply{MessageID: c.MessageID, Text: c.Params["text"]}
+	if c.Method == "editMessageText" {
+		r.MessageID, _ = strconv.Atoi(c.Params["message_id"])
+	}
 	var kb struct {
 		Rows [][]Button `json:"inline_keyboard"`
 	}
@@ -139,14 +143,15 @@ func (p *Person) Tap(label string) Reply {
 	return Reply{}
 }
 
-// Next waits for the bot's next message to the person (a failed
-// sendMessage is no message).
+// Next waits for the bot's next reply to the person: a new message, or an
+// earlier one edited in its place (a failed call is no reply).
 func (p *Person) Next() Reply {
 	p.T.Helper()
 	var found *Call
 	ok := p.Fake.Wait(10*time.Second, func(calls []Call) bool {
 		for i := p.seen; i < len(calls); i++ {
-			if c := calls[i]; c.Method == "sendMessage" && c.MessageID != 0 && c.Chat() == p.Chat {
+			if c := calls[i]; c.Chat() == p.Chat && c.OK &&
+				(c.Method == "sendMessage" || c.Method == "editMessageText") {
 				p.seen, found = i+1, &c
 				return true
 			}
@@ -157,7 +162,9 @@ func (p *Person) Next() Reply {
 		p.T.Fatalf("no reply within 10s to chat %d after %q", p.Chat, p.Last.Text)
 	}
 	p.Last = ReplyOf(*found)
-	p.IDs = append(p.IDs, p.Last.MessageID)
+	if found.Method == "sendMessage" {
+		p.IDs = append(p.IDs, p.Last.MessageID)
+	}
 	return p.Last
 }
 
