@@ -8,10 +8,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// gcPercent is the garbage collector's target when GOGC is not set. The
+// live heap is a few megabytes, so the default of 100 collects many times a
+// second under load; at 400 a replica under the load driver's 50 users
+// held about 70 MB instead of 40, and one user alone saw a p99 a quarter
+// of a millisecond lower. GOMEMLIMIT, when set, still bounds the heap.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
