@@ -4,7 +4,8 @@
 // the helpline's state. It measures, in one sitting, the helpline binary and
 // a minimal stateless go-telegram/bot bot (the ceiling): updates a second,
 // the time from posting an update to the fake receiving the reply, and the
-// CPU each process spends per update.
+// CPU each process spends per update. The targets take turns (-rounds), so
+// that a slow spell of a shared machine falls on each of them.
 //
 //	go run ./cmd/loadtg -users 50 -duration 10s
 //
@@ -47,6 +48,7 @@ type config struct {
 	single   time.Duration
 	warmup   time.Duration
 	updates  int
+	rounds   int
 	targets  string
 	helpline string // a built helpline binary; empty builds one
 	role     string
@@ -63,6 +65,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&c.single, "single", 0, "measured time per target with one user alone (default: half of -duration, at most 5s; negative skips)")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each measurement")
 	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
+	fs.IntVar(&c.rounds, "rounds", 2, "how many turns the targets take, each with its share of -duration and -single, in ABBA order, so that a slow spell of a shared machine falls on every target")
 	fs.StringVar(&c.targets, "targets", "ceiling,helpline", "what to measure, in order")
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
 	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver and of each target's phases to, for go tool pprof")
@@ -97,8 +100,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer stop()
 	}
-	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration {
-		return errors.New("want 1 to 1000 users, a duration up to 2m and 1 to 5000000 updates")
+	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration || c.rounds < 1 || c.rounds > 10 {
+		return errors.New("want 1 to 1000 users, a duration up to 2m, 1 to 5000000 updates and 1 to 10 rounds")
 	}
 	if c.single == 0 {
 		c.single = min(c.duration/2, 5*time.Second)

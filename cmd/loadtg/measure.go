@@ -22,6 +22,7 @@ import (
 type row struct {
 	target  string
 	users   int
+	round   int
 	res     *result
 	cpu     time.Duration // the target process
 	redis   time.Duration // the Redis server
@@ -74,41 +75,48 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 	defer b.fake.Close()
 	b.fake.Quiet = true
 	b.crowd = newCrowd(b.fake, c.users)
-	fmt.Fprintf(stdout, "loadtg: %d users for %s and 1 user for %s per target, after %s of warm-up; Redis %s, fake Bot API %s\n",
-		c.users, c.duration, c.single, c.warmup, rs.Addr, b.fake.URL)
+	fmt.Fprintf(stdout, "loadtg: %d users for %s and 1 user for %s per target in %d round(s), after %s of warm-up each; Redis %s, fake Bot API %s\n",
+		c.users, c.duration, c.single, c.rounds, c.warmup, rs.Addr, b.fake.URL)
+	names := strings.Split(c.targets, ",")
 	var rows []row
-	for _, name := range strings.Split(c.targets, ",") {
-		rs, err := b.target(ctx, strings.TrimSpace(name))
-		if err != nil {
-			return err
+	for round := range c.rounds {
+		for _, name := range names {
+			rs, err := b.target(ctx, strings.TrimSpace(name), round)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, rs...)
 		}
-		rows = append(rows, rs...)
+		slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
 	}
-	report(stdout, rows)
+	report(stdout, merge(rows), rows)
 	return nil
 }
 
-// target measures one target. Each phase (every user, then one user alone)
-// runs on a fresh process and, for the helpline, an empty Redis, so that the
-// one user is alone: no conversation, queued case or notice is left from
-// the crowd.
-func (b *bench) target(ctx context.Context, name string) ([]row, error) {
+// target measures one target in one round. Each phase (every user, then
+// one user alone) runs on a fresh process and, for the helpline, an empty
+// Redis, so that the one user is alone: no conversation, queued case or
+// notice is left from the crowd.
+func (b *bench) target(ctx context.Context, name string, round int) ([]row, error) {
 	type stage struct {
 		users int
 		d     time.Duration
 	}
-	phases := []stage{{b.c.users, b.c.duration}}
+	n := time.Duration(b.c.rounds)
+	phases := []stage{{b.c.users, b.c.duration / n}}
 	if b.c.single > 0 {
-		phases = append(phases, stage{1, b.c.single})
+		phases = append(phases, stage{1, b.c.single / n})
 	}
 	var rows []row
 	for _, p := range phases {
-		t, err := b.start(ctx, name, p.users)
+		t, err := b.start(ctx, name, p.users, round)
 		if err != nil {
 			return rows, err
 		}
 		b.crowd.reset()
-		rows = append(rows, b.phase(ctx, t, p.users, p.d))
+		r := b.phase(ctx, t, p.users, p.d)
+		r.round = round
+		rows = append(rows, r)
 		t.stop()
 		if err := ctx.Err(); err != nil {
 			return rows, err
@@ -117,11 +125,41 @@ func (b *bench) target(ctx context.Context, name string) ([]row, error) {
 	return rows, nil
 }
 
+// merge adds up the rounds of each target and number of users.
+func merge(rows []row) []row {
+	var out []row
+	for _, r := range rows {
+		m := find(out, r.target, r.users)
+		if m == nil {
+			res := *r.res
+			res.latencies = slices.Clone(r.res.latencies)
+			r.res = &res
+			out = append(out, r)
+			continue
+		}
+		m.res.updates += r.res.updates
+		m.res.timeouts += r.res.timeouts
+		m.res.failures += r.res.failures
+		m.res.elapsed += r.res.elapsed
+		m.res.latencies = append(m.res.latencies, r.res.latencies...)
+		m.cpu += r.cpu
+		m.redis += r.redis
+		m.driver += r.driver
+		if r.missing != "" {
+			m.missing = r.missing
+		}
+	}
+	for _, m := range out {
+		slices.Sort(m.res.latencies)
+	}
+	return out
+}
+
 // start starts a target for a phase of users.
-func (b *bench) start(ctx context.Context, name string, users int) (*target, error) {
+func (b *bench) start(ctx context.Context, name string, users, round int) (*target, error) {
 	profile := ""
 	if b.c.profile != "" {
-		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%dusers.prof", name, users))
+		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%dusers-%d.prof", name, users, round+1))
 	}
 	switch name {
 	case "ceiling":
@@ -185,7 +223,9 @@ func (b *bench) redisCPU(ctx context.Context) time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
-func report(w io.Writer, rows []row) {
+// report prints the merged rows, the ratios of the helpline to the ceiling,
+// and the throughput ratio of each round, which shows the machine's noise.
+func report(w io.Writer, rows, rounds []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tusers\tupdates\tupdates/s\tp50\tp90\tp99\tno reply\tbot CPU/update\tRedis CPU/update\tdriver CPU/update\t")
 	for _, r := range rows {
@@ -202,11 +242,33 @@ func report(w io.Writer, rows []row) {
 		fmt.Fprintf(w, "helpline / ceiling, %d user(s): throughput %.2f (target >= 0.65), bot CPU per update %.2f (target <= 1.5), with Redis %.2f\n",
 			users, h.rate()/c.rate(), ratio(h.perUpdate(h.cpu), c.perUpdate(c.cpu)), ratio(h.perUpdate(h.cpu+h.redis), c.perUpdate(c.cpu)))
 	}
+	var each []string
+	for round := 0; ; round++ {
+		h, c := findRound(rounds, "helpline", rows[0].users, round), findRound(rounds, "ceiling", rows[0].users, round)
+		if h == nil || c == nil {
+			break
+		}
+		if c.res.updates > 0 {
+			each = append(each, fmt.Sprintf("%.2f", h.rate()/c.rate()))
+		}
+	}
+	if len(each) > 1 {
+		fmt.Fprintf(w, "throughput ratio of each round, %d users: %s\n", rows[0].users, strings.Join(each, " "))
+	}
 	for _, r := range rows {
 		if r.missing != "" {
 			fmt.Fprintf(w, "%s: no CPU figure: %s\n", r.target, r.missing)
 		}
 	}
+}
+
+func findRound(rows []row, target string, users, round int) *row {
+	for i := range rows {
+		if rows[i].target == target && rows[i].users == users && rows[i].round == round {
+			return &rows[i]
+		}
+	}
+	return nil
 }
 
 func find(rows []row, target string, users int) *row {
