@@ -108,14 +108,18 @@ if nd > 0 then
   redis.call('XDEL', KEYS[3], unpack(ARGV, 13, 12 + nd))
 end
 local msg = ARGV[5]
-if msg ~= '' and redis.call('ZSCORE', KEYS[2], msg) then
+local now = tonumber(ARGV[6])
+-- The dedupe mark goes in first: a message seen before adds nothing.
+if msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
   return 0
 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then
+  if msg ~= '' then
+    redis.call('ZREM', KEYS[2], msg)
+  end
   return -1
 end
-local now = tonumber(ARGV[6])
 local claim = ARGV[10]
 local nv = v + 1
 if v == 0 and tonumber(ARGV[11]) > 0 then
@@ -147,9 +151,12 @@ else
   end
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   if msg ~= '' then
+    -- Marks older than the TTL go every 16th commit: a few more marks
+    -- kept for a while cost less than a call on every commit.
     local ttl = tonumber(ARGV[7])
-    redis.call('ZADD', KEYS[2], now, msg)
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+    if nv % 16 == 0 then
+      redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+    end
     redis.call('EXPIRE', KEYS[2], ttl)
   end
   if pairs > 0 then

@@ -65,6 +65,46 @@ func TestCommitDedupeAndVersion(t *testing.T) {
 	}
 }
 
+// TestDedupeMarksTrimmed keeps a person's dedupe marks to those of the
+// last TTL, give or take the sixteen commits between two trims; within the
+// TTL a message is still known.
+func TestDedupeMarksTrimmed(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{DedupeTTL: time.Minute})
+	for i := range 20 { // an hour ago
+		c := commit("p1", fmt.Sprintf("old%d", i), int64(i), "s")
+		c.Now = now.Add(-time.Hour)
+		if got, err := st.Commit(ctx, c); got != store.Committed || err != nil {
+			t.Fatalf("commit %d: %v %v", i, got, err)
+		}
+	}
+	for i := range 20 {
+		c := commit("p1", fmt.Sprintf("new%d", i), int64(20+i), "s")
+		if got, err := st.Commit(ctx, c); got != store.Committed || err != nil {
+			t.Fatalf("commit %d: %v %v", 20+i, got, err)
+		}
+	}
+	keys, err := rdb.Keys(ctx, t.Name()+"*:d:p1").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("dedupe keys %v %v", keys, err)
+	}
+	marks, err := rdb.ZRange(ctx, keys[0], 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range marks {
+		if strings.HasPrefix(m, "old") {
+			t.Errorf("mark %s outlived the TTL: %v", m, marks)
+		}
+	}
+	if len(marks) < 20 {
+		t.Errorf("%d marks left, want the 20 of the last minute: %v", len(marks), marks)
+	}
+	if got, _ := st.Commit(ctx, commit("p1", "new3", 40, "s")); got != store.Duplicate {
+		t.Fatalf("a message of the last minute again: %v, want Duplicate", got)
+	}
+}
+
 func TestCommitSetsLifetimes(t *testing.T) {
 	ctx := context.Background()
 	st, rdb := newStore(t, store.Options{SessionTTL: time.Hour, DedupeTTL: time.Minute})
