@@ -304,10 +304,10 @@ func jsonParams(r io.Reader) (map[string]string, error) {
 	params := make(map[string]string, len(raw))
 	for k, v := range raw {
 		var s string
-		if json.Unmarshal(v, &s) == nil {
-			params[k] = s
+		if len(v) > 0 && v[0] == '"' && json.Unmarshal(v, &s) == nil {
+			params[k] = s // a string, unquoted
 		} else {
-			params[k] = string(v)
+			params[k] = string(v) // a number, an object or a list, as sent
 		}
 	}
 	return params, nil
