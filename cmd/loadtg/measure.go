@@ -129,7 +129,7 @@ func (b *bench) target(ctx context.Context, name string, round int) ([]row, erro
 func merge(rows []row) []row {
 	var out []row
 	for _, r := range rows {
-		m := find(out, r.target, r.users)
+		m := find(out, r.target, r.users, -1)
 		if m == nil {
 			res := *r.res
 			res.latencies = slices.Clone(r.res.latencies)
@@ -235,7 +235,7 @@ func report(w io.Writer, rows, rounds []row) {
 	}
 	tw.Flush()
 	for _, users := range []int{rows[0].users, 1} {
-		h, c := find(rows, "helpline", users), find(rows, "ceiling", users)
+		h, c := find(rows, "helpline", users, -1), find(rows, "ceiling", users, -1)
 		if h == nil || c == nil || c.res.updates == 0 || c.cpu == 0 {
 			continue
 		}
@@ -244,7 +244,7 @@ func report(w io.Writer, rows, rounds []row) {
 	}
 	var each []string
 	for round := 0; ; round++ {
-		h, c := findRound(rounds, "helpline", rows[0].users, round), findRound(rounds, "ceiling", rows[0].users, round)
+		h, c := find(rounds, "helpline", rows[0].users, round), find(rounds, "ceiling", rows[0].users, round)
 		if h == nil || c == nil {
 			break
 		}
@@ -262,19 +262,12 @@ func report(w io.Writer, rows, rounds []row) {
 	}
 }
 
-func findRound(rows []row, target string, users, round int) *row {
+// find returns the row of target with users in round, or in any round when
+// round is negative; nil when there is none.
+func find(rows []row, target string, users, round int) *row {
 	for i := range rows {
-		if rows[i].target == target && rows[i].users == users && rows[i].round == round {
-			return &rows[i]
-		}
-	}
-	return nil
-}
-
-func find(rows []row, target string, users int) *row {
-	for i := range rows {
-		if rows[i].target == target && rows[i].users == users {
-			return &rows[i]
+		if r := &rows[i]; r.target == target && r.users == users && (round < 0 || r.round == round) {
+			return r
 		}
 	}
 	return nil
