@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +50,8 @@ func newCrowd(fake *telegramtest.Fake, n int) *crowd {
 	return c
 }
 
-// onCall hands a sent message to the user it is for.
+// onCall hands a reply, a new message or one edited in place, to the user
+// it is for.
 func (c *crowd) onCall(call telegramtest.Call) {
 	if call.Method != "sendMessage" && call.Method != "editMessageText" {
 		return
@@ -60,11 +60,9 @@ func (c *crowd) onCall(call telegramtest.Call) {
 	if i < 0 || i >= len(c.users) {
 		return
 	}
-	r := reply{at: call.At, msg: call.MessageID}
-	if call.Method == "editMessageText" {
-		r.msg, _ = strconv.Atoi(call.Params["message_id"])
-	}
-	for _, b := range telegramtest.ReplyOf(call).Buttons {
+	sent := telegramtest.ReplyOf(call)
+	r := reply{at: call.At, msg: sent.MessageID}
+	for _, b := range sent.Buttons {
 		r.buttons = append(r.buttons, b.Data)
 	}
 	select {
