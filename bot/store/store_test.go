@@ -19,7 +19,7 @@ var server *redistest.Server
 func TestMain(m *testing.M) { redistest.Main(m, &server) }
 
 // newStore gives each test its own key prefix on the shared server.
-func newStore(t *testing.T, opts store.Options) (*store.Store, *redis.Client) {
+func newStore(t testing.TB, opts store.Options) (*store.Store, *redis.Client) {
 	t.Helper()
 	rdb := server.Client()
 	t.Cleanup(func() { rdb.Close() })
