@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/store/redistest"
 )
 
 // BenchmarkCommit commits one message after another for a few people, as
@@ -29,7 +28,7 @@ func BenchmarkCommit(b *testing.B) {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36) // the benchmark runs more than once on one Redis
 	reply := []byte(strings.Repeat("r", 200))
 	rdb.ConfigResetStat(ctx)
-	cpu0 := redisCPU(ctx, rdb)
+	cpu0 := redistest.CPU(ctx, rdb)
 	b.ResetTimer()
 	for i := range b.N {
 		p := &ps[i%people]
@@ -59,7 +58,7 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(redisCPU(ctx, rdb)-cpu0)/float64(time.Microsecond)/float64(b.N), "redis-cpu-µs/op")
+	b.ReportMetric(float64(redistest.CPU(ctx, rdb)-cpu0)/float64(time.Microsecond)/float64(b.N), "redis-cpu-µs/op")
 	info := rdb.Info(ctx, "commandstats").Val()
 	for line := range strings.SplitSeq(info, "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_evalsha:"); ok {
@@ -70,17 +69,4 @@ func BenchmarkCommit(b *testing.B) {
 			}
 		}
 	}
-}
-
-// redisCPU returns the CPU time the Redis server has used so far.
-func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
-	var total float64
-	for line := range strings.SplitSeq(rdb.Info(ctx, "cpu").Val(), "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
 }

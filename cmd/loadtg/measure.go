@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -190,13 +189,13 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 	cancel()
 	r := row{target: t.name, users: users}
 	cpu0, err := t.cpu()
-	redis0 := b.redisCPU(ctx)
+	redis0 := redistest.CPU(ctx, b.rdb)
 	self0 := selfCPU()
 	run, cancel := context.WithTimeout(ctx, d)
 	r.res = b.crowd.play(run, t.webhook, users, b.c.updates)
 	cancel()
 	r.driver = selfCPU() - self0
-	r.redis = b.redisCPU(ctx) - redis0
+	r.redis = redistest.CPU(ctx, b.rdb) - redis0
 	if cpu1, err2 := t.cpu(); err == nil && err2 == nil {
 		r.cpu = cpu1 - cpu0
 	} else {
@@ -204,23 +203,6 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 	}
 	slices.Sort(r.res.latencies)
 	return r
-}
-
-// redisCPU returns the CPU time the Redis server has used so far.
-func (b *bench) redisCPU(ctx context.Context) time.Duration {
-	info, err := b.rdb.Info(ctx, "cpu").Result()
-	if err != nil {
-		return 0
-	}
-	var total float64
-	for line := range strings.SplitSeq(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_sys" || k == "used_cpu_user" {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
 }
 
 // report prints the merged rows, the ratios of the helpline to the ceiling,
