@@ -20,9 +20,13 @@ const (
 	Web      Channel = "web"
 )
 
-// Inbound is one message from a person, normalised by a channel adapter.
-// Address and Text identify or describe the person: they are never logged.
+// Inbound is one message from a person, normalised by a channel adapter, or
+// one thing a counsellor did to the person's case (Event). Address and Text
+// identify or describe the person: they are never logged.
 type Inbound struct {
+	// Event is Message for what a person sent; the other events come from
+	// the console and reach the person's conversation the same way.
+	Event   Event
 	Channel Channel
 	// Address is what the channel needs to reply (a chat ID, a phone number,
 	// a web chat token). It is sealed before it is stored.
@@ -50,6 +54,26 @@ type Inbound struct {
 	// It is kept only with that reply, in the outbox.
 	Ref string
 }
+
+// Event is what an Inbound tells the conversation.
+type Event uint8
+
+// The events of a conversation.
+const (
+	// Message: the person wrote or tapped something (the zero value).
+	Message Event = iota
+	// Claimed: a counsellor took the person's waiting case.
+	Claimed
+	// CounsellorSaid: the counsellor holding the case wrote Text to the
+	// person.
+	CounsellorSaid
+	// Requeued: the counsellor passed the case back to the queue.
+	Requeued
+	// Transferred: the case passed to another counsellor.
+	Transferred
+	// Ended: the counsellor ended the case.
+	Ended
+)
 
 // Reply is one message to a person, channel-neutral: a channel renders the
 // choices as buttons or as a numbered list.

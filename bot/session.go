@@ -21,11 +21,41 @@ type Session struct {
 	Retries uint8
 	// Last is the time of the last message, in Unix seconds.
 	Last int64
-	// Case is the code of the person's open counsellor case, if any.
-	Case string
-	// Held is true while a counsellor holds the case: the bot is silent
-	// then, except for the safety commands.
-	Held bool
+	// Case is the person's open counsellor case, if any: the one place
+	// where its state is kept on the person's side.
+	Case OpenCase
+}
+
+// OpenCase is a person's counsellor case as the conversation sees it.
+type OpenCase struct {
+	// Code names the case in the queue; empty when there is none.
+	Code  string
+	State CaseState
+}
+
+// CaseState is where a person's counsellor case stands.
+type CaseState uint8
+
+// The states of a person's case.
+const (
+	// NoCase: the person has not asked for a counsellor, or the case ended.
+	NoCase CaseState = iota
+	// Waiting: the case is in the queue; what the person writes is
+	// relayed to it.
+	Waiting
+	// Held: a counsellor holds the case; everything the person writes goes
+	// to them, except the safety commands.
+	Held
+)
+
+func (c CaseState) String() string {
+	switch c {
+	case Waiting:
+		return "waiting"
+	case Held:
+		return "held"
+	}
+	return "none"
 }
 
 // Frame is one flow in progress and the node it waits at or resumes from.
@@ -37,7 +67,7 @@ type Frame struct {
 // ErrBadSession means stored session bytes could not be decoded.
 var ErrBadSession = errors.New("bad session encoding")
 
-const sessionVersion = 1
+const sessionVersion = 2
 
 // MarshalBinary encodes s compactly: a version byte, then varints and
 // length-prefixed strings. Variables are written in key order so that equal
@@ -52,13 +82,9 @@ func (s *Session) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, sessionVersion)
 	b = binary.AppendVarint(b, s.Last)
 	b = append(b, s.Retries)
-	var flags byte
-	if s.Held {
-		flags |= 1
-	}
-	b = append(b, flags)
+	b = append(b, byte(s.Case.State))
 	b = appendString(b, s.Lang)
-	b = appendString(b, s.Case)
+	b = appendString(b, s.Case.Code)
 	b = binary.AppendUvarint(b, uint64(len(s.Stack)))
 	for _, f := range s.Stack {
 		b = appendString(b, f.Flow)
@@ -92,9 +118,9 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 	*s = Session{}
 	s.Last = d.varint()
 	s.Retries = d.byte()
-	s.Held = d.byte()&1 != 0
+	s.Case.State = CaseState(d.byte())
 	s.Lang = d.string()
-	s.Case = d.string()
+	s.Case.Code = d.string()
 	n := d.count()
 	if n > 0 {
 		s.Stack = make([]Frame, n)
@@ -110,7 +136,7 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 			s.Vars[k] = d.string()
 		}
 	}
-	if d.err || len(d.b) != 0 {
+	if d.err || len(d.b) != 0 || s.Case.State > Held || (s.Case.State == NoCase) != (s.Case.Code == "") {
 		*s = Session{}
 		return ErrBadSession
 	}

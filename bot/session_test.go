@@ -11,7 +11,8 @@ func TestSessionRoundTrip(t *testing.T) {
 	for _, s := range []bot.Session{
 		{},
 		{Lang: "et", Last: 1767225600, Stack: []bot.Frame{{Flow: "selfcheck", Node: "q_debt"}}, Vars: map[string]string{"risk": "2", "documents": "yes"}, Retries: 1},
-		{Lang: "ru", Case: "K7Q-3MX", Held: true, Last: -5},
+		{Lang: "ru", Case: bot.OpenCase{Code: "K7Q-3MX", State: bot.Held}, Last: -5},
+		{Lang: "et", Case: bot.OpenCase{Code: "K7Q-3MY", State: bot.Waiting}},
 	} {
 		b, err := s.MarshalBinary()
 		if err != nil {

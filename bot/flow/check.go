@@ -66,8 +66,8 @@ func (c *checker) global() {
 		if cmd.Name == "" {
 			c.add(g.File, cmd.Line, "a command has no name")
 		}
-		if cmd.Keywords == "" && cmd.Words == "" && len(cmd.Slash) == 0 {
-			c.add(g.File, cmd.Line, "command %q has no keywords, words or slash form", cmd.Name)
+		if cmd.Keywords == "" && len(cmd.Slash) == 0 {
+			c.add(g.File, cmd.Line, "command %q has no keywords or slash form", cmd.Name)
 		}
 		actions := 0
 		for _, flowID := range []string{cmd.Goto, cmd.Call} {
@@ -95,6 +95,7 @@ func (c *checker) global() {
 			slash[strings.ToLower(s)] = cmd.Name
 		}
 	}
+	c.alarms()
 	for payload, l := range g.Links {
 		if l == nil {
 			c.add(g.File, 1, "link %q opens nothing", payload)
@@ -106,6 +107,24 @@ func (c *checker) global() {
 		}
 		if c.set.Flows[l.Flow] == nil {
 			c.add(g.File, l.Line, "link %q: flow %q does not exist", payload, l.Flow)
+		}
+	}
+}
+
+// alarms checks that both alarms are answered, each by a flow that exists.
+func (c *checker) alarms() {
+	g := &c.set.Global
+	for _, a := range []struct {
+		kind string
+		a    *Alarm
+	}{{"danger", g.Alarms.Danger}, {"selfharm", g.Alarms.SelfHarm}} {
+		switch {
+		case a.a == nil:
+			c.add(g.File, g.Alarms.Line, "alarms: no answer to %s: the safety net must answer it", a.kind)
+		case a.a.Say == "" || a.a.Call == "":
+			c.add(g.File, a.a.Line, "alarm %s needs say (the guidance) and call (the offer of help)", a.kind)
+		case c.set.Flows[a.a.Call] == nil:
+			c.add(g.File, a.a.Line, "alarm %s: flow %q does not exist", a.kind, a.a.Call)
 		}
 	}
 }
@@ -221,6 +240,11 @@ func (c *checker) reachable() {
 	entered := map[string]bool{g.Welcome: true, g.Menu: true}
 	for _, cmd := range g.Commands {
 		entered[cmd.Goto], entered[cmd.Call] = true, true
+	}
+	for _, a := range []*Alarm{g.Alarms.Danger, g.Alarms.SelfHarm} {
+		if a != nil {
+			entered[a.Call] = true
+		}
 	}
 	for _, l := range g.Links {
 		entered[l.Flow] = true

@@ -4,10 +4,12 @@
 package flow
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/helpline/helpline/bot"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 )
@@ -31,10 +33,21 @@ type Options struct {
 	// Pause is how long a conversation may rest before the next message
 	// starts again at the menu. Zero means 24 hours.
 	Pause time.Duration
-	// Emergency lists the emergency numbers to show per country (ISO 3166
-	// alpha-2, upper case); "default" is the list for any other country.
-	// Nil means the set's own list.
-	Emergency map[string][]string
+	// Emergency lists the numbers to show per country (ISO 3166 alpha-2,
+	// upper case); "default" serves any other country. Nil means the set's
+	// own list.
+	Emergency map[string]Numbers
+	// Detector notices danger and self-harm in every text. Required: an
+	// engine that cannot notice danger is refused.
+	Detector Detector
+	// Open reports whether counsellors are at work at a time; nil means
+	// always.
+	Open func(time.Time) bool
+}
+
+// Detector is what the engine needs of the safety net (bot/safety).
+type Detector interface {
+	Detect(text string) bot.Alarm
 }
 
 // Engine runs conversations over a checked flow set.
@@ -46,7 +59,6 @@ type Engine struct {
 
 	slash    map[string]*Command
 	keywords map[string]*Command
-	words    []phrase
 	// labels holds each choice label's normalised text, by language, then
 	// message ID.
 	labels map[string]map[string]string
@@ -55,18 +67,23 @@ type Engine struct {
 	// countries maps normalised country names, in every shipped language
 	// and in English, to ISO codes.
 	countries map[string]string
-}
-
-type phrase struct {
-	text string
-	lang string
-	cmd  *Command
+	// cancel and place hold the normalised words that cancel a request and
+	// that ask for the place in the queue, in every language.
+	cancel, place map[string]bool
+	// numbered holds the messages that show emergency numbers: they are
+	// rendered with the numbers of the person's country.
+	numbered map[string]bool
+	// handsOff holds the flows that ask for a counsellor.
+	handsOff map[string]bool
 }
 
 // New makes an engine. It refuses a set that Check finds mistakes in.
 func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 	if errs := set.Check(); len(errs) > 0 {
 		return nil, fmt.Errorf("flows have %d mistakes, the first: %w", len(errs), errs[0])
+	}
+	if opts.Detector == nil {
+		return nil, errors.New("no safety detector: the engine must notice danger in every message")
 	}
 	if opts.Emergency == nil {
 		opts.Emergency = set.Emergency
@@ -85,6 +102,17 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		yes:       map[string]bool{},
 		no:        map[string]bool{},
 		countries: map[string]string{},
+		cancel:    map[string]bool{},
+		place:     map[string]bool{},
+		numbered:  map[string]bool{},
+		handsOff:  map[string]bool{},
+	}
+	for id, f := range set.Flows {
+		for _, n := range f.Nodes {
+			if n.Handoff != nil {
+				e.handsOff[id] = true
+			}
+		}
 	}
 	for _, cmd := range set.Global.Commands {
 		for _, s := range cmd.Slash {
@@ -94,9 +122,6 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 			for _, w := range e.list(l, cmd.Keywords) {
 				e.keywords[w] = cmd
 			}
-			for _, w := range e.list(l, cmd.Words) {
-				e.words = append(e.words, phrase{w, l, cmd})
-			}
 		}
 	}
 	for _, l := range e.langs {
@@ -105,6 +130,13 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		}
 		for _, w := range e.list(l, set.Global.Replies.No) {
 			e.no[w] = true
+		}
+		cr := set.Global.Cases
+		for _, w := range append(e.list(l, cr.CancelWords), e.list(l, cr.Cancel)...) {
+			e.cancel[w] = true
+		}
+		for _, w := range e.list(l, cr.PlaceWords) {
+			e.place[w] = true
 		}
 		e.labels[l] = map[string]string{}
 		for _, f := range set.Flows {
@@ -117,7 +149,55 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		}
 	}
 	e.loadCountries()
+	e.findNumbered()
 	return e, nil
+}
+
+// numberVars are the variables that show emergency numbers, as Numbers
+// fills them.
+var numberVars = []string{"_emergency", "_police", "_ambulance", "_victims", "_children", "_crisis"}
+
+// findNumbered marks the messages that show a number: rendered with a
+// marker in every number variable, their text holds it.
+func (e *Engine) findNumbered() {
+	probe := map[string]string{}
+	for _, v := range numberVars {
+		probe[v] = "\x00"
+	}
+	for _, id := range e.set.MessageIDs() {
+		for _, l := range e.langs {
+			if t, _ := e.msgs.Text(l, id, probe, nil); strings.Contains(t, "\x00") {
+				e.numbered[id] = true
+			}
+		}
+	}
+}
+
+// numbers returns the numbers to show in country cc (upper case).
+func (e *Engine) numbers(cc string) Numbers {
+	n, ok := e.opts.Emergency[cc]
+	if !ok {
+		n = e.opts.Emergency["default"]
+	}
+	if n.Emergency == "" && n.Police == "" {
+		n.Emergency = "112"
+	}
+	return n
+}
+
+// vars returns the variables of a message: the person's, with the numbers
+// of their country for a message that shows them.
+func (n Numbers) vars(vars map[string]string) map[string]string {
+	out := make(map[string]string, len(vars)+len(numberVars))
+	for k, v := range vars {
+		out[k] = v
+	}
+	for i, v := range []string{n.Emergency, n.Police, n.Ambulance, n.Victims, n.Children, n.Crisis} {
+		if v != "" {
+			out[numberVars[i]] = v
+		}
+	}
+	return out
 }
 
 // list reads a |-separated message as normalised words.

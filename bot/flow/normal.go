@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/helpline/helpline/bot/translit"
 )
 
 // Normalize folds s for matching what a person types: lower case, no
@@ -34,7 +36,7 @@ func Normalize(s string) string {
 			continue
 		}
 		r = unicode.ToLower(r)
-		if lat, ok := latin[r]; ok {
+		if lat, ok := translit.Latin(r); ok {
 			if lat != "" { // the soft and hard signs spell as nothing
 				b.WriteString(lat)
 				space = false
@@ -56,7 +58,7 @@ func Normalize(s string) string {
 			if unicode.Is(unicode.Mn, d) {
 				continue
 			}
-			if lat, ok := latin[d]; ok {
+			if lat, ok := translit.Latin(d); ok {
 				if lat == "" {
 					continue
 				}
@@ -71,20 +73,6 @@ func Normalize(s string) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), " ")
-}
-
-// latin spells Cyrillic letters (Russian, Ukrainian, Serbian) and a few Latin
-// letters that do not decompose the way people type them without a
-// Cyrillic or national keyboard.
-var latin = map[rune]string{
-	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e",
-	'ж': "zh", 'з': "z", 'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m",
-	'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u",
-	'ф': "f", 'х': "h", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "sch", 'ъ': "",
-	'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya",
-	'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
-	'ђ': "dj", 'ј': "j", 'љ': "lj", 'њ': "nj", 'ћ': "c", 'џ': "dz",
-	'đ': "dj", 'ß': "ss", 'ø': "o", 'æ': "ae", 'ł': "l", 'œ': "oe",
 }
 
 // containsPhrase reports whether the normalised text holds the normalised

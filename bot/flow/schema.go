@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,9 +14,9 @@ import (
 type Set struct {
 	Flows  map[string]*Flow
 	Global Global
-	// Emergency lists emergency numbers by country (ISO 3166 alpha-2);
+	// Emergency lists the numbers to call by country (ISO 3166 alpha-2);
 	// the entry "default" serves every other country.
-	Emergency map[string][]string
+	Emergency map[string]Numbers
 	// Files lists the loaded files in load order, for lint.
 	Files []string
 }
@@ -34,6 +35,74 @@ type Global struct {
 	Commands []*Command `yaml:"commands"`
 	// Links maps a deep link payload (a campaign) to what it opens.
 	Links map[string]*Link `yaml:"links"`
+	// Alarms answer what the safety detector notices, in any flow.
+	Alarms Alarms `yaml:"alarms"`
+	// Cases names what the engine says about a person's counsellor case.
+	Cases CaseReplies `yaml:"cases"`
+}
+
+// Alarms say what answers danger and self-harm.
+type Alarms struct {
+	Line     int    `yaml:"-"`
+	Danger   *Alarm `yaml:"danger"`
+	SelfHarm *Alarm `yaml:"selfharm"`
+	// Raised is said after the guidance to a person whose waiting case the
+	// alarm made urgent.
+	Raised string `yaml:"raised"`
+}
+
+// Alarm is the answer to one kind of alarm: Say at once, then the flow Call
+// offers help and returns to where the person was. A person who waits for a
+// counsellor or is with one hears Say only.
+type Alarm struct {
+	Line int    `yaml:"-"`
+	Say  string `yaml:"say"`
+	Call string `yaml:"call"`
+}
+
+// CaseReplies are the message IDs of what the engine says about a case.
+type CaseReplies struct {
+	Line int `yaml:"-"`
+	// Noted answers the first message a waiting person writes outside a
+	// flow: it is passed on.
+	Noted string `yaml:"noted"`
+	// Cancel labels the choice that cancels a request; CancelWords lists
+	// the words that do too; Cancelled answers them.
+	Cancel      string `yaml:"cancel"`
+	CancelWords string `yaml:"cancel_words"`
+	Cancelled   string `yaml:"cancelled"`
+	// Keep labels the choice to keep waiting; Kept answers it.
+	Keep string `yaml:"keep"`
+	Kept string `yaml:"kept"`
+	// PlaceWords ask for the person's place in the queue.
+	PlaceWords string `yaml:"place_words"`
+	// Closed answers a request while counsellors are not at work.
+	Closed string `yaml:"closed"`
+	// Joined, Transferred and Ended say what a counsellor did.
+	Joined      string `yaml:"joined"`
+	Transferred string `yaml:"transferred"`
+	Ended       string `yaml:"ended"`
+	// With answers a tap on an old button while a counsellor holds the
+	// chat.
+	With string `yaml:"with"`
+}
+
+// Numbers are the numbers the emergency messages show for a country, each
+// a variable of the messages: _emergency, _police, _ambulance, _victims,
+// _children, _crisis. An empty number is not shown.
+type Numbers struct {
+	// Emergency is the one number for police, ambulance and fire (112).
+	Emergency string `yaml:"emergency"`
+	// Police and Ambulance are national numbers where 112 is not the
+	// number people should call.
+	Police    string `yaml:"police"`
+	Ambulance string `yaml:"ambulance"`
+	// Victims is the helpline for victims of crime (116 006).
+	Victims string `yaml:"victims"`
+	// Children is the helpline for children and young people (116 111).
+	Children string `yaml:"children"`
+	// Crisis is the organisation's own crisis line, where it has one.
+	Crisis string `yaml:"crisis"`
 }
 
 // Replies are the message IDs the engine says without a flow asking.
@@ -52,8 +121,7 @@ type Replies struct {
 }
 
 // Command is a global command. It is recognised when a whole message is one
-// of its keywords or its slash form, or, for a command with Words, when the
-// message contains one of those words anywhere.
+// of its keywords or its slash form.
 type Command struct {
 	Line int    `yaml:"-"`
 	Name string `yaml:"name"`
@@ -61,9 +129,6 @@ type Command struct {
 	Slash []string `yaml:"slash"`
 	// Keywords is a message ID whose value lists keywords separated by |.
 	Keywords string `yaml:"keywords"`
-	// Words is a message ID whose value lists words or phrases, separated by
-	// |, that trigger the command anywhere in a message: danger words.
-	Words string `yaml:"words"`
 	// Say is a message said before anything else.
 	Say string `yaml:"say"`
 	// Goto replaces the conversation with a flow; Call runs a flow and then
@@ -138,8 +203,15 @@ type Text struct {
 
 // Option is one choice of a question.
 type Option struct {
-	Line  int               `yaml:"-"`
-	Label string            `yaml:"label"`
+	Line  int    `yaml:"-"`
+	Label string `yaml:"label"`
+	// Risk names a risk the answer shows (documents, debt): the
+	// counsellor's card lists it. Alert names one that means danger now
+	// (unsafe, not_free): it is listed too, makes an open case urgent at
+	// once, and a case asked for later starts urgent. Either makes a case
+	// of a person under 18 urgent.
+	Risk  string            `yaml:"risk"`
+	Alert string            `yaml:"alert"`
 	Set   map[string]string `yaml:"set"`
 	Add   map[string]int    `yaml:"add"`
 	Next  string            `yaml:"next"`
@@ -216,6 +288,36 @@ func (c *Case) UnmarshalYAML(v *yaml.Node) error {
 // UnmarshalYAML keeps the command's line for error messages.
 func (c *Command) UnmarshalYAML(v *yaml.Node) error {
 	type plain Command
+	if err := decodeKnown(v, (*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the alarm's line for error messages.
+func (a *Alarm) UnmarshalYAML(v *yaml.Node) error {
+	type plain Alarm
+	if err := decodeKnown(v, (*plain)(a)); err != nil {
+		return err
+	}
+	a.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the section's line for error messages.
+func (a *Alarms) UnmarshalYAML(v *yaml.Node) error {
+	type plain Alarms
+	if err := decodeKnown(v, (*plain)(a)); err != nil {
+		return err
+	}
+	a.Line = v.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the section's line for error messages.
+func (c *CaseReplies) UnmarshalYAML(v *yaml.Node) error {
+	type plain CaseReplies
 	if err := decodeKnown(v, (*plain)(c)); err != nil {
 		return err
 	}
@@ -330,3 +432,30 @@ type Error struct {
 }
 
 func (e Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// MessageIDs lists every message the set says: the flows' messages and
+// questions, and what the engine says on its own.
+func (s *Set) MessageIDs() []string {
+	g := &s.Global
+	ids := []string{g.Replies.Unsupported, g.Replies.Stale, g.Replies.Problem, g.Alarms.Raised,
+		g.Cases.Noted, g.Cases.Cancelled, g.Cases.Kept, g.Cases.Closed, g.Cases.Joined,
+		g.Cases.Transferred, g.Cases.Ended, g.Cases.With}
+	for _, a := range []*Alarm{g.Alarms.Danger, g.Alarms.SelfHarm} {
+		if a != nil {
+			ids = append(ids, a.Say)
+		}
+	}
+	for _, c := range g.Commands {
+		ids = append(ids, c.Say)
+	}
+	for _, f := range s.Flows {
+		for _, n := range f.Nodes {
+			ids = append(ids, n.Ask.Msg, n.Retry)
+			for _, t := range n.Say {
+				ids = append(ids, t.Msg)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.DeleteFunc(slices.Compact(ids), func(id string) bool { return id == "" })
+}

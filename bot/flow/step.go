@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,8 @@ func (e *Engine) Step(s bot.Session, in bot.Inbound, now time.Time) (bot.Session
 type stepper struct {
 	e       *Engine
 	s       *bot.Session
+	in      *bot.Inbound
+	now     time.Time
 	texts   []string
 	shorts  []string
 	short   bool // some text has an SMS variant
@@ -42,7 +46,12 @@ type stepper struct {
 }
 
 func (st *stepper) step(in bot.Inbound, now time.Time) {
-	s, g := st.s, &st.e.set.Global
+	st.in, st.now = &in, now
+	if in.Event != bot.Message {
+		st.caseEvent(in)
+		return
+	}
+	s := st.s
 	first := s.Lang == ""
 	hinted := false
 	if first {
@@ -52,47 +61,196 @@ func (st *stepper) step(in bot.Inbound, now time.Time) {
 	if in.Text != "" {
 		norm = Normalize(in.Text)
 	}
-	if p := st.e.danger(norm); p != nil {
-		cmd := p.cmd
-		if first && !hinted {
+	if a := st.e.opts.Detector.Detect(in.Text); a.Raised() {
+		if first && !hinted && slices.Contains(st.e.langs, a.Lang) {
 			// No hint said which language: the words themselves do.
-			s.Lang = p.lang
+			s.Lang = a.Lang
 		}
-		st.effects = append(st.effects, bot.Effect{Kind: bot.Alert}, bot.Effect{Kind: bot.Count, Name: "danger"})
-		st.setEmergency(in.Country)
-		st.command(cmd)
+		st.alarm(a)
 		return
 	}
-	if in.Start != "" {
-		if st.link(in.Start) {
+	switch s.Case.State {
+	case bot.Held:
+		st.held(norm)
+		return
+	case bot.Waiting:
+		if st.waiting(norm) {
 			return
 		}
 	}
+	if in.Start != "" && st.link(in.Start) {
+		return
+	}
 	if in.Unsupported {
-		if s.Held && len(s.Stack) == 0 {
-			st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Name: "unsupported"})
-			return
-		}
-		st.say(bot.Frame{}, Text{Msg: g.Replies.Unsupported})
+		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Replies.Unsupported})
 		st.resume(first)
 		return
 	}
-	if cmd := st.e.command(in.Text, norm); cmd != nil && (!s.Held || cmd.Safety) {
+	if cmd := st.e.command(in.Text, norm); cmd != nil {
 		st.command(cmd)
 		return
 	}
 	switch {
 	case first:
-		st.goTo(g.Welcome)
-	case s.Held && len(s.Stack) == 0:
-		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Text: in.Text})
+		st.goTo(st.e.set.Global.Welcome)
+	case len(s.Stack) == 0 && s.Case.State == bot.Waiting:
+		st.noted()
 	case len(s.Stack) == 0 || now.Unix()-s.Last > int64(st.e.opts.Pause/time.Second):
 		s.Retries = 0
-		st.goTo(g.Menu)
+		st.goTo(st.e.set.Global.Menu)
 	default:
-		st.answer(in, norm)
+		st.answer(norm, true)
 	}
 }
+
+// alarm answers danger or self-harm, whatever the person was doing: the
+// guidance at once, then, for a person with no counsellor yet, the offer
+// of an urgent one. Self-harm has its own answer, also when the message
+// shows danger too. A waiting or held person's case learns why.
+func (st *stepper) alarm(a bot.Alarm) {
+	s, g := st.s, &st.e.set.Global.Alarms
+	ans, count := g.Danger, "danger"
+	if a.SelfHarm != "" {
+		ans, count = g.SelfHarm, "selfharm"
+	}
+	for _, rule := range []string{a.SelfHarm, a.Danger} {
+		if rule != "" {
+			st.effects = append(st.effects, bot.Effect{Kind: bot.Alert, Name: rule})
+		}
+	}
+	st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: count})
+	st.setVar("_alarm", count)
+	if s.Case.State != bot.NoCase {
+		st.relay()
+	}
+	st.say(bot.Frame{}, Text{Msg: ans.Say})
+	switch s.Case.State {
+	case bot.Waiting:
+		st.say(bot.Frame{}, Text{Msg: g.Raised})
+		if len(s.Stack) > 0 {
+			st.run()
+		}
+	case bot.NoCase:
+		st.call(ans.Call)
+	}
+}
+
+// held takes a message while a counsellor holds the case: it goes to the
+// counsellor, and the bot says nothing, except to the safety commands
+// (which the counsellor hears of) and to a tap on an old button.
+func (st *stepper) held(norm string) {
+	in := st.in
+	cmd := st.e.command(in.Text, norm)
+	switch {
+	case in.Unsupported:
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Name: "unsupported"})
+	case cmd != nil && cmd.Safety:
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Name: cmd.Name})
+		st.command(cmd)
+	case in.Choice != "" && len(st.s.Stack) > 0 && st.asked(in.Choice):
+		// The answer to a safety command's question (the language).
+		st.answer(norm, true)
+	case in.Choice != "":
+		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Cases.With})
+	default:
+		st.relay()
+		if len(st.s.Stack) > 0 {
+			st.answer(norm, false)
+		}
+	}
+}
+
+// waiting takes what only a waiting person's message means: cancel, keep
+// waiting, where am I. It reports whether it took the message; if not, the
+// message goes on as any other, and what the person writes is passed on to
+// the case as well.
+func (st *stepper) waiting(norm string) bool {
+	in, s, g := st.in, st.s, &st.e.set.Global.Cases
+	switch {
+	case in.Choice == CancelChoice || (norm != "" && st.e.cancel[norm]):
+		s.Case = bot.OpenCase{}
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Cancel})
+		st.say(bot.Frame{}, Text{Msg: g.Cancelled})
+		st.goTo(st.e.set.Global.Menu)
+		return true
+	case in.Choice == KeepChoice:
+		st.say(bot.Frame{}, Text{Msg: g.Kept})
+		return true
+	case norm != "" && st.e.place[norm]:
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Place})
+		return true
+	}
+	if cmd := st.e.command(in.Text, norm); cmd != nil {
+		if st.e.handsOff[cmd.Goto] || st.e.handsOff[cmd.Call] {
+			// Already waiting: the place in the queue answers.
+			st.effects = append(st.effects, bot.Effect{Kind: bot.Place})
+			return true
+		}
+		return false // a command: not words for the counsellor
+	}
+	if in.Text != "" || in.Unsupported {
+		st.relay()
+	}
+	return false
+}
+
+// relay passes what the person sent on to their case.
+func (st *stepper) relay() {
+	if st.in.Unsupported {
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Name: "unsupported"})
+		return
+	}
+	if st.in.Text != "" {
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Relay, Text: st.in.Text})
+	}
+}
+
+// noted tells a waiting person, once, that what they write is passed on.
+func (st *stepper) noted() {
+	if st.s.Vars["_noted"] != "" {
+		return
+	}
+	st.setVar("_noted", "1")
+	st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Cases.Noted})
+}
+
+// caseEvent tells the person what a counsellor did.
+func (st *stepper) caseEvent(in bot.Inbound) {
+	s, g := st.s, &st.e.set.Global.Cases
+	switch in.Event {
+	case bot.Claimed:
+		s.Case.State = bot.Held
+		st.say(bot.Frame{}, Text{Msg: g.Joined})
+	case bot.CounsellorSaid:
+		s.Case.State = bot.Held
+		st.texts = append(st.texts, in.Text)
+		st.shorts = append(st.shorts, in.Text)
+	case bot.Requeued, bot.Transferred:
+		s.Case.State = bot.Waiting
+		if in.Event == bot.Transferred {
+			s.Case.State = bot.Held
+		}
+		st.say(bot.Frame{}, Text{Msg: g.Transferred})
+	case bot.Ended:
+		s.Case = bot.OpenCase{}
+		delete(s.Vars, "_noted")
+		st.say(bot.Frame{}, Text{Msg: g.Ended})
+		st.goTo(st.e.set.Global.Menu)
+	}
+}
+
+// asked reports whether a tapped choice answers the question the person is
+// at.
+func (st *stepper) asked(choice string) bool {
+	top := st.s.Stack[len(st.s.Stack)-1]
+	return strings.HasPrefix(choice, top.Flow+"/"+top.Node+"/")
+}
+
+// The choices a waiting person is offered besides the flows' own.
+const (
+	CancelChoice = "case/cancel"
+	KeepChoice   = "case/keep"
+)
 
 // resume asks the current question again, or starts a new conversation.
 func (st *stepper) resume(first bool) {
@@ -116,19 +274,6 @@ func (st *stepper) link(payload string) bool {
 	return true
 }
 
-// danger returns the danger phrase the message contains, if any.
-func (e *Engine) danger(norm string) *phrase {
-	if norm == "" {
-		return nil
-	}
-	for i := range e.words {
-		if containsPhrase(norm, e.words[i].text) {
-			return &e.words[i]
-		}
-	}
-	return nil
-}
-
 // command returns the command a whole message names, if any.
 func (e *Engine) command(text, norm string) *Command {
 	if strings.HasPrefix(text, "/") {
@@ -145,17 +290,12 @@ func (e *Engine) command(text, norm string) *Command {
 }
 
 func (st *stepper) command(cmd *Command) {
-	s := st.s
 	if cmd.Say != "" {
 		st.say(bot.Frame{}, Text{Msg: cmd.Say})
 	}
 	switch {
 	case cmd.Erase:
-		st.effects = append(st.effects, bot.Effect{Kind: bot.Erase})
-		*s = bot.Session{Lang: s.Lang}
-	case s.Held && len(s.Stack) == 0 && cmd.Words != "":
-		// A counsellor is already there: the alert raised the case; the
-		// person gets the guidance and stays with the counsellor.
+		st.erase()
 	case cmd.Goto != "":
 		st.goTo(cmd.Goto)
 	case cmd.Call != "":
@@ -163,21 +303,11 @@ func (st *stepper) command(cmd *Command) {
 	}
 }
 
-// setEmergency puts the emergency numbers for the person's country where the
-// messages can show them, as the variable _emergency.
-func (st *stepper) setEmergency(hint string) {
-	cc := st.s.Vars["country"]
-	if cc == "" {
-		cc = hint
-	}
-	nums, ok := st.e.opts.Emergency[strings.ToUpper(cc)]
-	if !ok {
-		nums = st.e.opts.Emergency["default"]
-	}
-	if len(nums) == 0 {
-		nums = []string{"112"}
-	}
-	st.setVar("_emergency", strings.Join(nums, ", "))
+// erase forgets the person: the host deletes everything, the session keeps
+// only the language for the last reply.
+func (st *stepper) erase() {
+	st.effects = append(st.effects, bot.Effect{Kind: bot.Erase})
+	*st.s = bot.Session{Lang: st.s.Lang}
 }
 
 func (st *stepper) setVar(k, v string) {
@@ -245,12 +375,11 @@ func (st *stepper) run() {
 		for _, t := range n.Say {
 			st.say(frame, t)
 		}
-		if n.Handoff != nil {
-			st.handoff(n.Handoff)
+		if n.Handoff != nil && !st.handoff(n.Handoff) {
+			return
 		}
 		if n.Erase {
-			st.effects = append(st.effects, bot.Effect{Kind: bot.Erase})
-			*s = bot.Session{Lang: s.Lang}
+			st.erase()
 			return
 		}
 		switch {
@@ -289,15 +418,70 @@ func (st *stepper) apply(set map[string]string, add map[string]int) {
 	}
 }
 
-func (st *stepper) handoff(h *Handoff) {
+// handoff asks for a counsellor: the case waits from now on. The priority
+// is the node's, raised to urgent by an alarm or an alerting answer, and by
+// any risk of a person under 18. While counsellors are not at work the
+// person hears so and goes back to the menu; handoff reports false then,
+// and the flow stops.
+func (st *stepper) handoff(h *Handoff) bool {
+	s := st.s
+	if s.Case.State != bot.NoCase {
+		// Asked again while a case is open: the case learns the new card.
+		st.effects = append(st.effects, st.handoffEffect(h))
+		return true
+	}
+	if open := st.e.opts.Open; open != nil && !open(st.now) {
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "case.closed"})
+		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Cases.Closed})
+		st.goTo(st.e.set.Global.Menu)
+		return false
+	}
+	s.Case = bot.OpenCase{State: bot.Waiting}
+	delete(s.Vars, "_noted")
+	st.effects = append(st.effects, st.handoffEffect(h))
+	return true
+}
+
+func (st *stepper) handoffEffect(h *Handoff) bot.Effect {
+	vars := st.s.Vars
 	p, _ := bot.ParsePriority(h.Priority)
-	card := make(map[string]string, len(st.s.Vars))
-	for k, v := range st.s.Vars {
+	card := make(map[string]string, len(vars))
+	for k, v := range vars {
 		if !strings.HasPrefix(k, "_") {
 			card[k] = v
 		}
 	}
-	st.effects = append(st.effects, bot.Effect{Kind: bot.Handoff, Priority: p, Topic: h.Topic, Card: card})
+	flags := strings.Fields(vars["_risks"])
+	if a := vars["_alarm"]; a != "" && !slices.Contains(flags, a) {
+		flags = append(flags, a)
+	}
+	if age, err := strconv.ParseFloat(vars["age"], 64); err == nil && age < 18 {
+		flags = append(flags, "minor")
+		if len(flags) > 1 || h.Topic == "danger" {
+			p = bot.Urgent
+		}
+	}
+	if vars["_alert"] != "" || vars["_alarm"] != "" {
+		p = bot.Urgent
+	}
+	return bot.Effect{Kind: bot.Handoff, Priority: p, Topic: h.Topic, Card: card, Flags: flags}
+}
+
+// risk records what an answer showed: a risk for the card, and for an
+// alerting answer the alarm, which an open case hears at once.
+func (st *stepper) risk(o *Option) {
+	flag := cmp.Or(o.Alert, o.Risk)
+	if flag == "" {
+		return
+	}
+	risks := strings.Fields(st.s.Vars["_risks"])
+	if !slices.Contains(risks, flag) {
+		st.setVar("_risks", strings.Join(append(risks, flag), " "))
+	}
+	if o.Alert != "" {
+		st.setVar("_alert", "1")
+		st.effects = append(st.effects, bot.Effect{Kind: bot.Alert, Name: "answer." + o.Alert})
+	}
 }
 
 // ask says the question of n and offers its choices.
@@ -341,13 +525,18 @@ func (st *stepper) say(frame bot.Frame, t Text) {
 		c := int(num(st.s.Vars[t.Count]))
 		count = &c
 	}
-	text, ok := st.e.msgs.Text(lang, t.Msg, st.s.Vars, count)
+	vars := st.s.Vars
+	if st.e.numbered[t.Msg] {
+		cc := cmp.Or(vars["country"], st.in.Country)
+		vars = st.e.numbers(strings.ToUpper(cc)).vars(vars)
+	}
+	text, ok := st.e.msgs.Text(lang, t.Msg, vars, count)
 	if !ok {
 		st.problem("message.missing")
 	}
 	short := text
 	if id := t.Msg + ".sms"; st.e.msgs.Has(lang, id) {
-		short, _ = st.e.msgs.Text(lang, id, st.s.Vars, count)
+		short, _ = st.e.msgs.Text(lang, id, vars, count)
 		st.short = true
 	}
 	st.texts = append(st.texts, text)
@@ -371,9 +560,11 @@ func (st *stepper) replies() []bot.Reply {
 	return []bot.Reply{r}
 }
 
-// answer takes the person's answer to the question they are at.
-func (st *stepper) answer(in bot.Inbound, norm string) {
-	s := st.s
+// answer takes the person's answer to the question they are at. With
+// retry false an answer that does not fit changes nothing and says
+// nothing: it was meant for the counsellor.
+func (st *stepper) answer(norm string, retry bool) {
+	s, in := st.s, st.in
 	top := s.Stack[len(s.Stack)-1]
 	f := st.e.set.Flows[top.Flow]
 	n := f.Nodes[top.Node]
@@ -405,7 +596,9 @@ func (st *stepper) answer(in bot.Inbound, norm string) {
 		next, ok = st.pickOption(n, norm)
 	}
 	if !ok {
-		st.retry(f, n)
+		if retry {
+			st.retry(f, n)
+		}
 		return
 	}
 	s.Retries = 0
@@ -444,6 +637,7 @@ func (st *stepper) pickOption(n *Node, norm string) (string, bool) {
 	}
 	o := n.Choices[i]
 	st.apply(o.Set, o.Add)
+	st.risk(o)
 	if o.Next == "" {
 		return n.Next, true
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/safety"
 )
 
 // mini builds an engine over the small content in testdata/mini, which
@@ -24,7 +25,11 @@ func mini(t testing.TB) *flow.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := flow.New(set, cat, flow.Options{})
+	d, err := safety.Load(os.DirFS("testdata/mini/safety"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := flow.New(set, cat, flow.Options{Detector: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,17 +218,21 @@ func TestHeldConversationRelaysButSafetyWorks(t *testing.T) {
 	p := newPerson(t, mini(t), "en")
 	p.say("hi")
 	p.tap("English")
-	p.s.Held, p.s.Case, p.s.Stack = true, "K7Q-3MX", nil
+	p.tap("Take the quiz") // a question is open when the counsellor comes
+	p.s.Case = bot.OpenCase{Code: "K7Q-3MX", State: bot.Held}
 	if got := p.say("menu"); got != "" || p.has(bot.Relay) == nil || p.has(bot.Relay).Text != "menu" {
 		t.Fatalf("while held, words go to the counsellor: reply %q effects %+v", got, p.effects)
 	}
-	if got := p.say("help me"); got != "Call 112 now." || p.has(bot.Alert) == nil {
+	if got := p.say("my boss took it"); got != "" || p.has(bot.Relay).Text != "my boss took it" {
+		t.Fatalf("an answer that does not fit the open question goes to the counsellor alone: %q %+v", got, p.effects)
+	}
+	if got := p.say("help me"); got != "Call 112 now." || p.has(bot.Alert) == nil || p.has(bot.Relay).Text != "help me" {
 		t.Fatalf("danger while held: %q %+v", got, p.effects)
 	}
-	if got := p.say("/forget"); got != "Erased." || p.has(bot.Erase) == nil {
-		t.Fatalf("erase while held: %q", got)
+	if got := p.say("/forget"); got != "Erased." || p.has(bot.Erase) == nil || p.has(bot.Relay).Name != "erase" {
+		t.Fatalf("erase while held: %q %+v", got, p.effects)
 	}
-	if p.s.Held || p.s.Case != "" || p.s.Lang != "en" {
+	if p.s.Case != (bot.OpenCase{}) || p.s.Lang != "en" {
 		t.Fatalf("erase should leave only the language: %+v", p.s)
 	}
 }

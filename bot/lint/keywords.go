@@ -17,13 +17,13 @@ type word struct {
 
 // keywords reports keywords the engine could not tell apart: the same
 // keyword for two commands (in any languages: the engine matches every
-// language's keywords), a keyword that holds a danger word (the danger
-// command would always win), and words that normalise to nothing.
+// language's keywords), a keyword the safety net raises an alarm for (the
+// alarm always answers it, never the command), and words that normalise to
+// nothing.
 func (l *linter) keywords() {
-	var keys, danger []word
+	var keys []word
 	for _, c := range l.set.Global.Commands {
 		keys = append(keys, l.words(c, c.Keywords)...)
-		danger = append(danger, l.words(c, c.Words)...)
 	}
 	owner := map[string]word{}
 	for _, k := range keys {
@@ -38,16 +38,12 @@ func (l *linter) keywords() {
 			l.addLocale(k.lang, k.id, Error, "keyword %q of command %q is also a keyword of command %q (%s in %s)", k.raw, k.cmd.Name, first.cmd.Name, first.id, first.lang)
 			continue
 		}
-		for _, d := range danger {
-			if d.norm != "" && d.cmd != k.cmd && containsPhrase(k.norm, d.norm) {
-				l.addLocale(k.lang, k.id, Error, "keyword %q of command %q holds the danger word %q (%s in %s): the command %q answers it instead", k.raw, k.cmd.Name, d.raw, d.id, d.lang, d.cmd.Name)
-				break
-			}
+		if l.opts.Safety == nil {
+			continue
 		}
-	}
-	for _, d := range danger {
-		if d.norm == "" {
-			l.addLocale(d.lang, d.id, Error, "danger word %q of %s is empty once normalised: it can never match", d.raw, d.id)
+		if a := l.opts.Safety.Detect(k.raw); a.Raised() {
+			l.addLocale(k.lang, k.id, Error, "keyword %q of command %q raises the alarm %s (lexicon %s): the safety net answers it, never the command",
+				k.raw, k.cmd.Name, strings.Trim(a.Danger+" "+a.SelfHarm, " "), a.Lang)
 		}
 	}
 }
@@ -70,10 +66,4 @@ func (l *linter) words(cmd *flow.Command, id string) []word {
 		}
 	}
 	return out
-}
-
-// containsPhrase reports whether the normalised text holds the normalised
-// phrase as whole words, as the engine matches danger words.
-func containsPhrase(text, phrase string) bool {
-	return strings.Contains(" "+text+" ", " "+phrase+" ")
 }

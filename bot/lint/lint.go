@@ -65,6 +65,9 @@ type Options struct {
 	// commands file from it to point at the line of each reply; without it,
 	// the replies are reported at line 1 of that file.
 	Flows fs.FS
+	// Safety is the safety detector the engine will run: no keyword may
+	// raise its alarm. Nil skips that check.
+	Safety flow.Detector
 }
 
 // Check lints set against the messages of cat. It returns every finding,

@@ -46,7 +46,6 @@ func (l *linter) refs() []ref {
 	}
 	for _, c := range g.Commands {
 		add(g.File, c.Line, c.Keywords, list, false, "keywords of command "+strconv.Quote(c.Name))
-		add(g.File, c.Line, c.Words, list, false, "words of command "+strconv.Quote(c.Name))
 		add(g.File, c.Line, c.Say, said, false, "command "+strconv.Quote(c.Name))
 	}
 	lines := l.replyLines()
@@ -63,6 +62,24 @@ func (l *linter) refs() []ref {
 		{"no", r.No, list},
 	} {
 		add(g.File, lines[rp.key], rp.id, rp.use, false, "reply "+rp.key)
+	}
+	for kind, a := range map[string]*flow.Alarm{"danger": g.Alarms.Danger, "selfharm": g.Alarms.SelfHarm} {
+		if a != nil {
+			add(g.File, a.Line, a.Say, said, false, "alarm "+kind)
+		}
+	}
+	add(g.File, g.Alarms.Line, g.Alarms.Raised, said, false, "alarms raised")
+	cr := g.Cases
+	for _, rp := range []struct {
+		key, id string
+		use     use
+	}{
+		{"noted", cr.Noted, said}, {"cancel", cr.Cancel, label}, {"cancel_words", cr.CancelWords, list},
+		{"cancelled", cr.Cancelled, said}, {"keep", cr.Keep, label}, {"kept", cr.Kept, said},
+		{"place_words", cr.PlaceWords, list}, {"closed", cr.Closed, said}, {"joined", cr.Joined, said},
+		{"transferred", cr.Transferred, said}, {"ended", cr.Ended, said}, {"with", cr.With, said},
+	} {
+		add(g.File, cr.Line, rp.id, rp.use, false, "cases "+rp.key)
 	}
 	ids := make([]string, 0, len(l.set.Flows))
 	for id := range l.set.Flows {

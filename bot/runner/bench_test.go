@@ -22,7 +22,7 @@ func BenchmarkHandleRemembered(b *testing.B) { benchmarkHandle(b, true) }
 func benchmarkHandle(b *testing.B, remember bool) {
 	f := setup(b, 16)
 	if remember {
-		f.disp.Remember(10_000)
+		f.disp = f.dispatcher(nil, 10_000)
 	}
 	ctx := context.Background()
 	inputs := []string{"hello", "1", "1", "2", "1", "2", "menu"}

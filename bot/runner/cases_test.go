@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/flow/flowtest"
 	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/store"
@@ -17,29 +20,61 @@ import (
 
 type caseFixture struct {
 	fixture
-	cases *runner.Cases
-	web   *sender
-	cat   *lang.Catalog
-	t     *testing.T
+	desk   *runner.Desk
+	ticker *runner.Ticker
+	web    *sender
+	cat    *lang.Catalog
+	t      *testing.T
+}
+
+// caseOptions tune a case fixture.
+type caseOptions struct {
+	open      func(time.Time) bool // counsellors at work; nil always
+	unclaimed time.Duration        // default an hour
 }
 
 // setupCases runs a dispatcher with the queue, and delivery in the
 // background until the test ends.
-func setupCases(t *testing.T, opts runner.CaseOptions) caseFixture {
+func setupCases(t *testing.T, opts caseOptions) caseFixture {
 	f := setup(t, 4)
 	cat, err := lang.Load(locales.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.SessionTTL, opts.CaseTTL = f.st.SessionTTL(), f.st.CaseTTL()
-	cf := caseFixture{fixture: f, cases: runner.NewCases(f.disp, f.st, cat, opts), web: &sender{}, cat: cat, t: t}
-	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: cf.web, runner.CaseChannel: cf.cases}, quiet,
-		runner.DeliveryOptions{Consumer: "t", Backoff: time.Millisecond})
+	if opts.open != nil {
+		f.engine = flowtest.ShippedWith(t, flow.Options{Open: opts.open})
+	}
+	if opts.unclaimed == 0 {
+		opts.unclaimed = time.Hour
+	}
+	web := &sender{}
+	q := runner.NewQueue(f.st, cat, quiet, runner.QueueOptions{})
+	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: web}, q, quiet,
+		runner.DeliveryOptions{Consumer: "t", Backoff: time.Millisecond, Block: 50 * time.Millisecond})
+	f.disp = f.dispatcher(d, 0)
+	cf := caseFixture{fixture: f, desk: runner.NewDesk(f.st, f.disp, f.keys, quiet, runner.DeskOptions{}),
+		ticker: runner.NewTicker(q, f.st, quiet, opts.unclaimed, time.Hour), web: web, cat: cat, t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return cf
+}
+
+// session reads a person's stored session.
+func (f caseFixture) session(pid string) bot.Session {
+	f.t.Helper()
+	rec, err := f.st.Load(context.Background(), pid)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var s bot.Session
+	if rec.Session != nil {
+		if err := s.UnmarshalBinary(rec.Session); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return s
 }
 
 func (f caseFixture) en(id string) string { s, _ := f.cat.Text("en", id, nil, nil); return s }
@@ -131,7 +166,7 @@ var anna = runner.Counsellor{Name: "anna", Langs: []string{"en", "et"}, Capacity
 // words raise the case; the end brings them back to the menu.
 func TestCaseFromHandoffToMenu(t *testing.T) {
 	ctx := context.Background()
-	f := setupCases(t, runner.CaseOptions{})
+	f := setupCases(t, caseOptions{})
 	p := &person{f: f, addr: "tok-life"}
 	p.askForCounsellor()
 	ws := f.waiting(1)
@@ -141,17 +176,17 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 	}
 	f.received(p.addr, "You are number 1 in the queue")
 
-	if err := f.cases.Claim(ctx, anna, code); err != nil {
+	if err := f.desk.Claim(ctx, anna, code); err != nil {
 		t.Fatal(err)
 	}
 	f.received(p.addr, f.en("queue.joined"))
-	if err := f.cases.Claim(ctx, runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}, code); !errors.Is(err, store.ErrTaken) {
+	if err := f.desk.Claim(ctx, runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}, code); !errors.Is(err, store.ErrTaken) {
 		t.Fatalf("a second claim: %v", err)
 	}
 
 	before := len(f.web.texts())
 	p.say("I need a place to sleep tonight")
-	view, err := f.cases.View(ctx, anna, code)
+	view, err := f.desk.View(ctx, anna, code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +199,7 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 	}
 
 	for range 2 { // a double click sends once
-		if err := f.cases.Reply(ctx, anna, code, "Hello, I am Anna.", "r1"); err != nil {
+		if err := f.desk.Reply(ctx, anna, code, "Hello, I am Anna.", "r1"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,7 +211,7 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 		return c.Priority == 2 && len(c.Flags) > 0
 	})
 
-	if err := f.cases.End(ctx, anna, code, "referral_shelter", "booked a bed"); err != nil {
+	if err := f.desk.End(ctx, anna, code, "referral_shelter", "booked a bed"); err != nil {
 		t.Fatal(err)
 	}
 	f.received(p.addr, f.en("queue.ended"))
@@ -184,8 +219,8 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 	if n := f.count(p.addr, "Hello, I am Anna."); n != 1 {
 		t.Fatalf("the reply was sent %d times", n)
 	}
-	if rec, _ := f.st.Load(ctx, p.pid()); rec.Case != "" {
-		t.Fatalf("the case mark stays after the end: %q", rec.Case)
+	if s := f.session(p.pid()); s.Case != (bot.OpenCase{}) {
+		t.Fatalf("the case stays open after the end: %+v", s.Case)
 	}
 	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "referral_shelter" {
 		t.Fatalf("ended case %+v", c)
@@ -200,39 +235,39 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 
 func TestOnlyTheHolderAnswers(t *testing.T) {
 	ctx := context.Background()
-	f := setupCases(t, runner.CaseOptions{})
+	f := setupCases(t, caseOptions{})
 	p := &person{f: f, addr: "tok-own"}
 	p.askForCounsellor()
 	code := f.waiting(1)[0].Code
-	if err := f.cases.Claim(ctx, anna, code); err != nil {
+	if err := f.desk.Claim(ctx, anna, code); err != nil {
 		t.Fatal(err)
 	}
 	olga := runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}
-	if _, err := f.cases.View(ctx, olga, code); !errors.Is(err, store.ErrNotYours) {
+	if _, err := f.desk.View(ctx, olga, code); !errors.Is(err, store.ErrNotYours) {
 		t.Fatalf("another counsellor opens the case: %v", err)
 	}
-	if err := f.cases.Reply(ctx, olga, code, "hi", "x"); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.Reply(ctx, olga, code, "hi", "x"); !errors.Is(err, store.ErrNotYours) {
 		t.Fatalf("another counsellor answers: %v", err)
 	}
-	if err := f.cases.End(ctx, olga, code, "silent", ""); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.End(ctx, olga, code, "silent", ""); !errors.Is(err, store.ErrNotYours) {
 		t.Fatalf("another counsellor ends: %v", err)
 	}
 	boss := runner.Counsellor{Name: "boss", Supervisor: true}
-	if v, err := f.cases.View(ctx, boss, code); err != nil || v.Mine {
+	if v, err := f.desk.View(ctx, boss, code); err != nil || v.Mine {
 		t.Fatalf("a supervisor reads: %+v %v", v, err)
 	}
-	if err := f.cases.Reply(ctx, boss, code, "hi", "y"); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.Reply(ctx, boss, code, "hi", "y"); !errors.Is(err, store.ErrNotYours) {
 		t.Fatalf("a supervisor writes into another's case: %v", err)
 	}
 	// Passed back to the queue, the person waits again and the bot talks.
-	if err := f.cases.Transfer(ctx, anna, code, nil); err != nil {
+	if err := f.desk.Transfer(ctx, anna, code, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.received(p.addr, f.en("queue.transferred"))
-	if err := f.cases.Claim(ctx, olga, code); err != nil {
+	if err := f.desk.Claim(ctx, olga, code); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.cases.Reply(ctx, olga, code, "Olga here.", "z"); err != nil {
+	if err := f.desk.Reply(ctx, olga, code, "Olga here.", "z"); err != nil {
 		t.Fatal(err)
 	}
 	f.received(p.addr, "Olga here.")
@@ -240,7 +275,7 @@ func TestOnlyTheHolderAnswers(t *testing.T) {
 
 func TestWaitingPersonCancels(t *testing.T) {
 	ctx := context.Background()
-	f := setupCases(t, runner.CaseOptions{})
+	f := setupCases(t, caseOptions{})
 	p := &person{f: f, addr: "tok-cancel"}
 	p.askForCounsellor()
 	code := f.waiting(1)[0].Code
@@ -250,19 +285,19 @@ func TestWaitingPersonCancels(t *testing.T) {
 	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "cancelled" {
 		t.Fatalf("cancelled case %+v", c)
 	}
-	if err := f.cases.Claim(ctx, anna, code); !errors.Is(err, store.ErrTaken) {
+	if err := f.desk.Claim(ctx, anna, code); !errors.Is(err, store.ErrTaken) {
 		t.Fatalf("claim of a cancelled case: %v", err)
 	}
 }
 
 func TestOutOfHoursNoCase(t *testing.T) {
 	ctx := context.Background()
-	f := setupCases(t, runner.CaseOptions{Open: func(time.Time) bool { return false }})
+	f := setupCases(t, caseOptions{open: func(time.Time) bool { return false }})
 	p := &person{f: f, addr: "tok-closed"}
 	p.askForCounsellor()
 	f.received(p.addr, f.en("queue.closed"))
-	if rec, _ := f.st.Load(ctx, p.pid()); rec.Case != "" {
-		t.Fatalf("a case was opened out of hours: %q", rec.Case)
+	if s := f.session(p.pid()); s.Case != (bot.OpenCase{}) {
+		t.Fatalf("a case was opened out of hours: %+v", s.Case)
 	}
 	if ws, _ := f.st.Waiting(ctx); len(ws) != 0 {
 		t.Fatalf("queued out of hours: %v", ws)
@@ -271,7 +306,7 @@ func TestOutOfHoursNoCase(t *testing.T) {
 
 // TestPlaceNotices: a second person is told their place.
 func TestPlaceNotices(t *testing.T) {
-	f := setupCases(t, runner.CaseOptions{Unclaimed: time.Hour, Tick: time.Hour})
+	f := setupCases(t, caseOptions{})
 	a := &person{f: f, addr: "tok-a"}
 	a.askForCounsellor()
 	f.waiting(1)
@@ -285,12 +320,12 @@ func TestPlaceNotices(t *testing.T) {
 // once, and keep waiting keeps the place.
 func TestUnclaimedMessageOnce(t *testing.T) {
 	ctx := context.Background()
-	g := setupCases(t, runner.CaseOptions{Unclaimed: time.Nanosecond, Tick: time.Hour})
+	g := setupCases(t, caseOptions{unclaimed: time.Nanosecond})
 	c := &person{f: g, addr: "tok-c"}
 	c.askForCounsellor()
 	g.waiting(1)
 	for range 2 {
-		if err := g.cases.Tick(ctx); err != nil {
+		if err := g.ticker.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -298,7 +333,7 @@ func TestUnclaimedMessageOnce(t *testing.T) {
 	if n := g.count(c.addr, g.en("queue.unclaimed")); n != 1 {
 		t.Fatalf("the unclaimed message was sent %d times", n)
 	}
-	c.tap(runner.ChoiceWait)
+	c.tap(flow.KeepChoice)
 	g.received(c.addr, g.en("queue.kept"))
 	g.waiting(1)
 }
@@ -307,11 +342,11 @@ func TestUnclaimedMessageOnce(t *testing.T) {
 // counsellor holds their case leaves no key and no queue record.
 func TestEraseForgetsTheCase(t *testing.T) {
 	ctx := context.Background()
-	f := setupCases(t, runner.CaseOptions{})
+	f := setupCases(t, caseOptions{})
 	p := &person{f: f, addr: "tok-erase"}
 	p.askForCounsellor()
 	code := f.waiting(1)[0].Code
-	f.cases.Claim(ctx, anna, code)
+	f.desk.Claim(ctx, anna, code)
 	p.say("my name is secret")
 	p.say("forget me")
 	waitFor(t, "the case forgotten", func() bool {
@@ -324,7 +359,90 @@ func TestEraseForgetsTheCase(t *testing.T) {
 	if held, _ := f.st.HeldBy(ctx, "anna"); len(held) != 0 {
 		t.Fatalf("anna still holds %v", held)
 	}
-	if _, err := f.cases.View(ctx, anna, code); !errors.Is(err, store.ErrNoCase) {
+	if _, err := f.desk.View(ctx, anna, code); !errors.Is(err, store.ErrNoCase) {
 		t.Fatalf("view of a forgotten case: %v", err)
+	}
+}
+
+// TestNothingAWaitingOrHeldPersonWritesIsLost: what a person writes while
+// waiting reaches the case (and the bot answers with no menu); once a
+// counsellor holds the case, every message reaches the transcript in order
+// and the bot says nothing; danger words, waiting or held, make the case
+// urgent and the counsellor sees why.
+func TestNothingAWaitingOrHeldPersonWritesIsLost(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, caseOptions{})
+	p := &person{f: f, addr: "tok-wait"}
+	p.askForCounsellor()
+	code := f.waiting(1)[0].Code
+	f.received(p.addr, "You are number 1 in the queue")
+	menus := f.count(p.addr, f.en("menu.question"))
+	p.say("please hurry, my boss is back at six")
+	f.received(p.addr, f.en("queue.noted"))
+	p.say("he has the keys")
+	if n := f.count(p.addr, f.en("menu.question")); n != menus {
+		t.Fatalf("a waiting person's words were answered with the menu")
+	}
+	if s := f.session(p.pid()); s.Case.State != bot.Waiting || s.Case.Code != code {
+		t.Fatalf("writing while waiting changed the case: %+v", s.Case)
+	}
+	p.say("they locked me in")
+	waitFor(t, "an urgent case", func() bool {
+		c, _ := f.st.Case(ctx, code)
+		return c.Priority == 2
+	})
+	f.received(p.addr, f.en("queue.urgent"))
+
+	if err := f.desk.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	f.received(p.addr, f.en("queue.joined"))
+	before := len(f.web.texts())
+	p.say("are you there?")
+	p.say("I am in the kitchen")
+	if got := f.web.texts()[before:]; len(got) != 0 {
+		t.Fatalf("the bot answered a held person: %q", got)
+	}
+	v, err := f.desk.View(ctx, anna, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said []string
+	alarm := false
+	for _, l := range v.Lines {
+		if l.Who == "p" {
+			said = append(said, l.Text)
+		}
+		alarm = alarm || (l.Who == "s" && strings.HasPrefix(l.Text, "alarm: danger."))
+	}
+	want := []string{"please hurry, my boss is back at six", "he has the keys", "they locked me in", "are you there?", "I am in the kitchen"}
+	if strings.Join(said, "|") != strings.Join(want, "|") {
+		t.Fatalf("transcript of the person:\n%q\nwant\n%q", said, want)
+	}
+	if !alarm {
+		t.Fatalf("the counsellor does not see why the case is urgent: %+v", v.Lines)
+	}
+}
+
+// TestHeldDangerTellsTheCounsellor: danger words while held make the case
+// urgent and give the person the guidance, and they stay with the
+// counsellor.
+func TestHeldDangerTellsTheCounsellor(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, caseOptions{})
+	p := &person{f: f, addr: "tok-held-danger"}
+	p.askForCounsellor()
+	code := f.waiting(1)[0].Code
+	if err := f.desk.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	p.say("he is hitting me")
+	waitFor(t, "an urgent case", func() bool {
+		c, _ := f.st.Case(ctx, code)
+		return c.Priority == 2 && slices.Contains(c.Flags, "danger")
+	})
+	f.received(p.addr, "112")
+	if s := f.session(p.pid()); s.Case.State != bot.Held {
+		t.Fatalf("danger words took the person away from the counsellor: %+v", s.Case)
 	}
 }

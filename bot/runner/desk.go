@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
 )
 
@@ -36,14 +37,69 @@ type CaseView struct {
 	store.QueueCase
 	Card  map[string]string
 	Lines []Line
+	// Note is the counsellor's wrap-up note of an ended case.
+	Note string
 	// Mine is true when the viewer holds the case.
 	Mine bool
 }
 
+// DeskStore is what the desk needs of the store's queue.
+type DeskStore interface {
+	Claim(ctx context.Context, code, counsellor string, langs []string, capacity int, interpreter time.Duration, now time.Time) error
+	Transfer(ctx context.Context, code, holder, to string, capacity int) error
+	Finish(ctx context.Context, code, holder, wrap string, now time.Time) error
+	Close(ctx context.Context, code, wrap string, forget bool, now time.Time) error
+	Case(ctx context.Context, code string) (store.QueueCase, error)
+	PersonCase(ctx context.Context, pid, code string) (store.PersonCase, error)
+	NotifyConsole(ctx context.Context, note string) error
+}
+
+// Actor commits a counsellor's action on the person's side: the Dispatcher.
+type Actor interface {
+	Act(ctx context.Context, pid string, a Action) error
+}
+
+// DeskOptions tune the desk. Zero values take the defaults.
+type DeskOptions struct {
+	// Interpreter is how long a case waits for a counsellor of its
+	// language before everyone is offered it. Default 10 minutes.
+	Interpreter time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Desk is what counsellors do with cases in the console. Each action
+// changes the queue and then, through the Actor, the person's side, where
+// the engine tells the person.
+type Desk struct {
+	q     DeskStore
+	actor Actor
+	keys  *secret.Keys
+	log   *slog.Logger
+	opts  DeskOptions
+}
+
+// NewDesk makes the desk.
+func NewDesk(q DeskStore, actor Actor, keys *secret.Keys, log *slog.Logger, opts DeskOptions) *Desk {
+	if opts.Interpreter <= 0 {
+		opts.Interpreter = 10 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Desk{q: q, actor: actor, keys: keys, log: log, opts: opts}
+}
+
+func (k *Desk) notify(ctx context.Context, note string) {
+	if err := k.q.NotifyConsole(ctx, note); err != nil {
+		k.log.Warn("console not notified", "err", err)
+	}
+}
+
 // Claim gives a waiting case to c and tells the person a counsellor is
 // there. Of two claims at once one wins; the other gets store.ErrTaken.
-func (k *Cases) Claim(ctx context.Context, c Counsellor, code string) error {
-	now := k.d.now()
+func (k *Desk) Claim(ctx context.Context, c Counsellor, code string) error {
+	now := k.opts.Now()
 	if err := k.q.Claim(ctx, code, c.Name, c.Langs, c.Capacity, k.opts.Interpreter, now); err != nil {
 		return err
 	}
@@ -56,28 +112,18 @@ func (k *Cases) Claim(ctx context.Context, c Counsellor, code string) error {
 	return k.hold(ctx, qc)
 }
 
-// hold marks the person's side held by a counsellor and tells them. It is
-// idempotent, so a view of a claimed case repairs a claim whose second half
-// was lost.
-func (k *Cases) hold(ctx context.Context, qc store.QueueCase) error {
-	err := k.d.apply(ctx, qc.PID, "", qc.Channel, func(rec store.Record, s *bot.Session) (caseStep, error) {
-		code, held := parseMark(rec.Case)
-		if code != qc.Code {
-			return caseStep{}, ErrCaseGone
-		}
-		if held {
-			return caseStep{}, nil
-		}
-		w := &store.CaseWrite{Code: code, Mark: mark(code, true), TTL: k.opts.SessionTTL}
-		w.Who, w.Line = "s", k.d.keys.Seal([]byte(qc.Counsellor+" took the case"), qc.PID)
-		return caseStep{
-			replies: []bot.Reply{{Text: k.text(s.Lang, "queue.joined")}},
-			write:   w,
-			counts:  []string{"case.claimed", "wait." + waitBucket(k.d.now().Sub(qc.Created))},
-		}, nil
+// hold tells the person's side that the holder of qc is there. It is
+// idempotent (by the claim's time), so a view of a claimed case repairs a
+// claim whose second half was lost.
+func (k *Desk) hold(ctx context.Context, qc store.QueueCase) error {
+	err := k.actor.Act(ctx, qc.PID, Action{
+		Event: bot.Claimed, Code: qc.Code, Channel: bot.Channel(qc.Channel),
+		ID: "claim-" + qc.Code + "-" + qc.Counsellor + "-" + qc.Claimed.Format("150405.000"),
+		Who: "s", Line: qc.Counsellor + " took the case",
+		Counts: []string{"case.claimed", "wait." + waitBucket(qc.Claimed.Sub(qc.Created))},
 	})
 	if errors.Is(err, ErrCaseGone) {
-		k.q.Close(ctx, qc.Code, "gone", false, k.d.now())
+		k.q.Close(ctx, qc.Code, "gone", false, k.opts.Now())
 		k.notify(ctx, "queue")
 	}
 	return err
@@ -102,7 +148,7 @@ func waitBucket(d time.Duration) string {
 var WaitBuckets = []string{"lt1m", "lt5m", "lt15m", "lt1h", "ge1h"}
 
 // mine reads a case that c holds; a supervisor may act on any open case.
-func (k *Cases) mine(ctx context.Context, c Counsellor, code string) (store.QueueCase, error) {
+func (k *Desk) mine(ctx context.Context, c Counsellor, code string) (store.QueueCase, error) {
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
 		return qc, err
@@ -118,7 +164,7 @@ func (k *Cases) mine(ctx context.Context, c Counsellor, code string) (store.Queu
 
 // Reply sends a counsellor's message to the person of a case c holds. id
 // makes the reply idempotent: the same id twice sends once.
-func (k *Cases) Reply(ctx context.Context, c Counsellor, code, text, id string) error {
+func (k *Desk) Reply(ctx context.Context, c Counsellor, code, text, id string) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
@@ -126,16 +172,9 @@ func (k *Cases) Reply(ctx context.Context, c Counsellor, code, text, id string) 
 	if qc.Counsellor != c.Name {
 		return store.ErrNotYours // a supervisor reads, the holder writes
 	}
-	err = k.d.apply(ctx, qc.PID, "c-"+id, qc.Channel, func(rec store.Record, s *bot.Session) (caseStep, error) {
-		open, held := parseMark(rec.Case)
-		if open != code {
-			return caseStep{}, ErrCaseGone
-		}
-		w := &store.CaseWrite{Code: code, TTL: k.opts.SessionTTL, Who: "c:" + c.Name, Line: k.d.keys.Seal([]byte(text), qc.PID)}
-		if !held {
-			w.Mark = mark(code, true)
-		}
-		return caseStep{replies: []bot.Reply{{Text: text}}, write: w, counts: []string{"case.reply"}}, nil
+	err = k.actor.Act(ctx, qc.PID, Action{
+		Event: bot.CounsellorSaid, Code: code, Channel: bot.Channel(qc.Channel), Text: text, ID: id,
+		Who: "c:" + c.Name, Line: text, Counts: []string{"case.reply"},
 	})
 	if err == nil {
 		k.notify(ctx, "case "+code)
@@ -145,7 +184,7 @@ func (k *Cases) Reply(ctx context.Context, c Counsellor, code, text, id string) 
 
 // Transfer passes a case c holds back to the queue (to == nil) or to
 // another counsellor, and tells the person.
-func (k *Cases) Transfer(ctx context.Context, c Counsellor, code string, to *Counsellor) error {
+func (k *Desk) Transfer(ctx context.Context, c Counsellor, code string, to *Counsellor) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
@@ -158,17 +197,11 @@ func (k *Cases) Transfer(ctx context.Context, c Counsellor, code string, to *Cou
 		return err
 	}
 	k.log.Info("case transferred", "case", code, "from", qc.Counsellor, "to", name)
-	err = k.d.apply(ctx, qc.PID, "", qc.Channel, func(rec store.Record, s *bot.Session) (caseStep, error) {
-		if open, _ := parseMark(rec.Case); open != code {
-			return caseStep{}, ErrCaseGone
-		}
-		line := "passed to " + name
-		if to == nil {
-			line = "passed back to the queue"
-		}
-		w := &store.CaseWrite{Code: code, Mark: mark(code, to != nil), TTL: k.opts.SessionTTL, Who: "s", Line: k.d.keys.Seal([]byte(line), qc.PID)}
-		return caseStep{replies: []bot.Reply{{Text: k.text(s.Lang, "queue.transferred")}}, write: w, counts: []string{"case.transfer"}}, nil
-	})
+	a := Action{Event: bot.Transferred, Code: code, Channel: bot.Channel(qc.Channel), Who: "s", Line: "passed to " + name, Counts: []string{"case.transfer"}}
+	if to == nil {
+		a.Event, a.Line = bot.Requeued, "passed back to the queue"
+	}
+	err = k.actor.Act(ctx, qc.PID, a)
 	k.notify(ctx, "queue")
 	k.notify(ctx, "case "+code)
 	return err
@@ -178,26 +211,18 @@ func (k *Cases) Transfer(ctx context.Context, c Counsellor, code string, to *Cou
 // the person hears so and is back at the bot's menu. The person's side is
 // written first, so that a crash between the two leaves the case in the
 // counsellor's list, to be ended again, never a person held by nobody.
-func (k *Cases) End(ctx context.Context, c Counsellor, code, wrap, note string) error {
+func (k *Desk) End(ctx context.Context, c Counsellor, code, wrap, note string) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
 	}
-	now := k.d.now()
-	err = k.d.apply(ctx, qc.PID, "", qc.Channel, func(rec store.Record, s *bot.Session) (caseStep, error) {
-		if open, _ := parseMark(rec.Case); open != code {
-			return caseStep{}, ErrCaseGone
-		}
-		r := k.d.menu(s, bot.Channel(qc.Channel), now, k.text(s.Lang, "queue.ended"))
-		w := &store.CaseWrite{Code: code, ClearMark: true, TTL: k.opts.CaseTTL, Who: "s",
-			Line:   k.d.keys.Seal([]byte("ended: "+wrap), qc.PID),
-			Fields: []string{"wr", wrap, "en", strconv.FormatInt(now.Unix(), 10)}}
-		if note != "" {
-			w.Fields = append(w.Fields, "note", string(k.d.keys.Seal([]byte(note), qc.PID)))
-		}
-		return caseStep{replies: []bot.Reply{r}, write: w, counts: []string{"case.wrap." + wrap}}, nil
-	})
-	if err != nil && !errors.Is(err, ErrCaseGone) {
+	now := k.opts.Now()
+	a := Action{Event: bot.Ended, Code: code, Channel: bot.Channel(qc.Channel), Who: "s", Line: "ended: " + wrap,
+		Counts: []string{"case.wrap." + wrap}}
+	if note != "" {
+		a.Fields = []string{"note", string(k.keys.Seal([]byte(note), qc.PID))}
+	}
+	if err := k.actor.Act(ctx, qc.PID, a); err != nil && !errors.Is(err, ErrCaseGone) {
 		return err
 	}
 	if err := k.q.Finish(ctx, code, qc.Counsellor, wrap, now); err != nil && !errors.Is(err, store.ErrTaken) {
@@ -211,7 +236,7 @@ func (k *Cases) End(ctx context.Context, c Counsellor, code, wrap, note string) 
 
 // View shows a case to c: the holder, or a supervisor. The card and the
 // transcript are opened here and never stored open.
-func (k *Cases) View(ctx context.Context, c Counsellor, code string) (CaseView, error) {
+func (k *Desk) View(ctx context.Context, c Counsellor, code string) (CaseView, error) {
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
 		return CaseView{}, err
@@ -229,18 +254,19 @@ func (k *Cases) View(ctx context.Context, c Counsellor, code string) (CaseView, 
 	if err != nil {
 		return v, err
 	}
-	if sealed := pc.Fields["card"]; sealed != "" {
-		if b, err := k.d.keys.Open([]byte(sealed), qc.PID); err == nil {
-			json.Unmarshal(b, &v.Card)
-		}
+	if b, err := k.keys.Open([]byte(pc.Fields["card"]), qc.PID); err == nil {
+		json.Unmarshal(b, &v.Card)
+	}
+	if b, err := k.keys.Open([]byte(pc.Fields["note"]), qc.PID); err == nil {
+		v.Note = string(b)
 	}
 	for _, l := range pc.Lines {
-		b, err := k.d.keys.Open(l.Sealed, qc.PID)
+		b, err := k.keys.Open(l.Sealed, qc.PID)
 		if err != nil {
 			continue
 		}
 		line := Line{Time: l.Time, Who: l.Who, Text: string(b)}
-		if line.Text == "\x00unsupported" {
+		if line.Text == unsupportedLine {
 			line.Text, line.Unsupported = "", true
 		}
 		v.Lines = append(v.Lines, line)
@@ -251,67 +277,29 @@ func (k *Cases) View(ctx context.Context, c Counsellor, code string) (CaseView, 
 // CanSee reports whether c may take a waiting case now: its language is
 // one of c's, or it has waited past the interpreter time. Interpreter is
 // true when the case is offered to c without a shared language.
-func (k *Cases) CanSee(c Counsellor, qc store.QueueCase, now time.Time) (ok, interpreter bool) {
+func (k *Desk) CanSee(c Counsellor, qc store.QueueCase, now time.Time) (ok, interpreter bool) {
 	if slices.Contains(c.Langs, qc.Lang) {
 		return true, false
 	}
 	return now.Sub(qc.Created) >= k.opts.Interpreter, true
 }
 
-// caseStep is what a counsellor's action writes to the person's side.
-type caseStep struct {
-	replies []bot.Reply
-	write   *store.CaseWrite
-	counts  []string
-}
-
-// apply runs a counsellor's action on the person's side as a versioned
-// commit, like a message: it reads the session and its case mark, lets f
-// decide, and commits, reading again when a message of the person
-// committed in between. msgID, when set, makes the action idempotent.
-func (d *Dispatcher) apply(ctx context.Context, pid, msgID, channel string, f func(rec store.Record, s *bot.Session) (caseStep, error)) error {
-	mu := &d.locks[stripe(pid)]
-	mu.Lock()
-	defer mu.Unlock()
-	for range maxAttempts {
-		rec, err := d.store.Load(ctx, pid)
-		if err != nil {
-			return err
-		}
-		if rec.Session == nil || rec.Address == nil {
-			return ErrCaseGone
-		}
-		s := d.session(pid, rec)
-		step, err := f(rec, &s)
-		if err != nil || (step.write == nil && step.replies == nil) {
-			return err
-		}
-		now := d.now()
-		c, err := d.commit(pid, rec, bot.Inbound{Channel: bot.Channel(channel), ID: msgID}, s, step.replies, nil, now)
-		if err != nil {
-			return err
-		}
-		c.Kept, c.Case, c.Counts = rec.Kept, step.write, append(c.Counts, step.counts...)
-		outcome, err := d.store.Commit(ctx, c)
-		if err != nil {
-			return err
-		}
-		if outcome != store.Conflict {
-			return nil
-		}
-	}
-	return ErrContention
-}
-
 // Flags names the risk flags in words a counsellor reads.
 func Flags(flags []string) string {
-	names := map[string]string{"danger": "danger words", "unsafe": "not safe now", "minor": "under 18"}
 	out := make([]string, 0, len(flags))
 	for _, f := range flags {
-		if n, ok := names[f]; ok {
+		if n, ok := flagNames[f]; ok {
 			f = n
 		}
 		out = append(out, f)
 	}
 	return strings.Join(out, ", ")
+}
+
+// flagNames are the risk flags as a counsellor reads them: the kinds of
+// alarm, and the risks the flows' answers name.
+var flagNames = map[string]string{
+	"danger": "danger words", "selfharm": "self-harm", "unsafe": "not safe now", "minor": "under 18",
+	"documents": "documents kept", "debt": "debt", "not_free": "not free to leave", "threats": "threats or violence",
+	"deceived": "deceived about the work", "wages": "pay kept", "isolated": "kept away from others",
 }

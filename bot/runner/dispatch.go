@@ -1,7 +1,24 @@
-// Package runner is the host of the conversation engine: it turns a
-// person's message into one committed step (dedupe, per-person
-// serialisation, the engine's step, one atomic commit) and drains the
-// outbox through the channels' senders.
+// Package runner is the host of the conversation engine. A person's message
+// and a counsellor's action take the same path (Dispatcher): the person's
+// session is read, the engine steps, what the step does to the person's
+// case is planned, and everything is committed to Redis in one atomic
+// write, with the replies and the queue's operations in the outbox.
+// Delivery drains the outbox: replies go to the channels' senders, queue
+// operations to the Queue, which applies them to the counsellor queue. The
+// Ticker tells waiting people their place; the Desk is what the console
+// does with cases.
+//
+// A handoff in one pass: the person taps "talk to a counsellor"; the
+// engine ends the intake with a Handoff effect and puts the session's case
+// in the Waiting state; plan reserves a code and writes the sealed card and
+// an "open" operation; the commit stores the session, the case and the
+// operation at once; delivery hands the operation to Queue.Apply, which
+// enqueues the case, tells the console, and tells the person their place.
+// From then on everything the person writes is relayed to the case by the
+// engine (Relay effects), planned into transcript lines, and committed the
+// same way. A counsellor's claim is Desk.Claim: the queue's claim, then an
+// Act through the dispatcher, in which the engine puts the case in the
+// Held state and tells the person.
 package runner
 
 import (
@@ -23,9 +40,14 @@ import (
 // Store is what the dispatcher needs of the store.
 type Store interface {
 	Load(ctx context.Context, pid string) (store.Record, error)
-	Commit(ctx context.Context, c store.Commit) (store.Outcome, error)
 	CommitClaim(ctx context.Context, c store.Commit, consumer string) (store.Outcome, []store.Message, error)
 	Partition(pid string) int
+	// Reserve claims a case code for the person; false means it is taken.
+	Reserve(ctx context.Context, code, pid string) (bool, error)
+	// SessionTTL and CaseTTL are how long an open and an ended case are
+	// kept: the person's case keys live as long.
+	SessionTTL() time.Duration
+	CaseTTL() time.Duration
 }
 
 // Courier takes outbox entries a commit claimed for this replica and sends
@@ -42,6 +64,10 @@ type Courier interface {
 // dispatcher: more messages of one person at once than it retries for.
 var ErrContention = errors.New("session changed too often to commit")
 
+// ErrCaseGone means the person's side of a case is gone: they erased the
+// chat, cancelled, or the case ended.
+var ErrCaseGone = errors.New("the person's case is gone")
+
 // maxAttempts bounds the reads and steps of one message when other messages
 // of the same person commit first. Each conflict means another message
 // committed, so a message loses at most as often as there are other
@@ -52,38 +78,102 @@ const maxAttempts = 32
 // this replica; across replicas the version check does.
 const stripes = 256
 
-// Dispatcher runs inbound messages through the engine and commits them.
+// Config is what a dispatcher is made of.
+type Config struct {
+	Engine *flow.Engine
+	Store  Store
+	Keys   *secret.Keys
+	Log    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Courier, when set, is handed the outbox entries of each commit to
+	// send at once; without one they wait for a reader.
+	Courier Courier
+	// Remember keeps the last committed record of up to this many people,
+	// so that their next message costs one Redis round trip instead of
+	// two. It is safe with several replicas: a record that changed
+	// elsewhere fails the commit's version check, and the dispatcher reads
+	// it then. Zero remembers nothing.
+	Remember int
+}
+
+// Dispatcher runs people's messages and counsellors' actions through the
+// engine and commits them.
 type Dispatcher struct {
 	engine  *flow.Engine
 	store   Store
 	keys    *secret.Keys
 	log     *slog.Logger
 	now     func() time.Time
-	cases   *Cases
-	locks   [stripes]sync.Mutex
 	courier Courier
+	locks   [stripes]sync.Mutex
 	// known remembers, per stripe and guarded by its lock, the records this
-	// replica committed last, so that the next message of the person needs
-	// no read: the commit's version check tells whether the record is
-	// still current. Nil when off.
+	// replica committed last. Nil when off.
 	known    []map[string]store.Record
 	knownMax int
 }
 
-// NewDispatcher makes a dispatcher. now is the clock.
-func NewDispatcher(engine *flow.Engine, st Store, keys *secret.Keys, log *slog.Logger, now func() time.Time) *Dispatcher {
-	return &Dispatcher{engine: engine, store: st, keys: keys, log: log, now: now}
+// NewDispatcher makes a dispatcher.
+func NewDispatcher(c Config) *Dispatcher {
+	d := &Dispatcher{engine: c.Engine, store: c.Store, keys: c.Keys, log: c.Log, now: c.Now, courier: c.Courier}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if c.Remember > 0 {
+		d.known = make([]map[string]store.Record, stripes)
+		for i := range d.known {
+			d.known[i] = map[string]store.Record{}
+		}
+		d.knownMax = max(c.Remember/stripes, 1)
+	}
+	return d
 }
 
 // PersonID returns the pseudonymous ID of the sender of in.
 func (d *Dispatcher) PersonID(in bot.Inbound) string { return d.keys.PersonID(in.Channel, in.Address) }
 
-// Handle takes one inbound message. When it returns nil the message's
+// Handle takes one message of a person. When it returns nil the message's
 // effect is committed (or it was a duplicate, already committed): a webhook
 // may answer 2xx then. Two messages of one person are never both applied to
 // the same session version.
 func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
-	pid := d.PersonID(in)
+	return d.run(ctx, d.PersonID(in), in, nil)
+}
+
+// Action is something a counsellor does to a person's case, committed on
+// the person's side like a message.
+type Action struct {
+	Event bot.Event
+	// Code is the case acted on: the action fails with ErrCaseGone when the
+	// person's open case is another, or none.
+	Code    string
+	Channel bot.Channel
+	// Text is what the counsellor wrote, for CounsellorSaid.
+	Text string
+	// Who and Line are the transcript line the action adds, if any: Who is
+	// "c:<name>" or "s".
+	Who, Line string
+	// Fields are set on the person's case hash (sealed by the caller).
+	Fields []string
+	// ID, when set, makes the action idempotent: the same ID twice commits
+	// once.
+	ID string
+	// Counts are the aggregate counters the action adds.
+	Counts []string
+}
+
+// Act commits a counsellor's action on the person's side.
+func (d *Dispatcher) Act(ctx context.Context, pid string, a Action) error {
+	in := bot.Inbound{Event: a.Event, Channel: a.Channel, Text: a.Text}
+	if a.ID != "" {
+		in.ID = "c-" + a.ID
+	}
+	return d.run(ctx, pid, in, &a)
+}
+
+// run is the one commit path: read (or remember) the record, step, plan
+// the case change, commit; read again and step again on a conflict.
+func (d *Dispatcher) run(ctx context.Context, pid string, in bot.Inbound, act *Action) error {
 	mu := &d.locks[stripe(pid)]
 	mu.Lock()
 	defer mu.Unlock()
@@ -97,31 +187,29 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 			}
 		}
 		s := d.session(pid, rec)
-		now := d.now()
-		var c store.Commit
-		var next bot.Session
-		var replies []bot.Reply
-		var effects []bot.Effect
-		cc, ok, err := d.cases.queueChoice(pid, rec, in, s, now)
-		switch {
-		case err != nil:
-			return err
-		case ok:
-			c = cc
-		default:
-			next, replies, effects = d.engine.Step(s, in, now)
-			var change caseChange
-			if replies, change, err = d.cases.plan(ctx, pid, rec, in, s, &next, replies, effects, now, &code); err != nil {
-				return err
-			}
-			if c, err = d.commit(pid, rec, in, next, replies, effects, now); err != nil {
-				return err
-			}
-			if err := change.apply(&c, rec, in.Channel); err != nil {
-				return err
-			}
+		if act != nil && (rec.Session == nil || rec.Address == nil || s.Case.Code != act.Code) {
+			return ErrCaseGone
 		}
-		c.Counts = append(c.Counts, "in."+string(in.Channel))
+		now := d.now()
+		next, replies, effects := d.engine.Step(s, in, now)
+		p := planner{keys: d.keys, pid: pid, sessionTTL: d.store.SessionTTL(), caseTTL: d.store.CaseTTL(), reserve: d.reserver(ctx, pid, &code)}
+		change, err := p.plan(rec, in, s, &next, effects, now)
+		if err != nil {
+			return err
+		}
+		if act != nil {
+			change.act(p, *act)
+		}
+		c, err := d.commit(pid, rec, in, next, replies, effects, now)
+		if err != nil {
+			return err
+		}
+		if err := change.apply(&c); err != nil {
+			return err
+		}
+		if in.Event == bot.Message {
+			c.Counts = append(c.Counts, "in."+string(in.Channel))
+		}
 		if d.known != nil && c.Version == 0 {
 			// A new session starts at a random version, so that no version
 			// a replica remembers can come back after an erase.
@@ -147,17 +235,26 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 	return ErrContention
 }
 
-// Remember makes the dispatcher keep the last record it committed for up
-// to n people, so that their next message costs one Redis round trip
-// instead of two. It is safe with several replicas: a record that changed
-// elsewhere fails the commit's version check, and the dispatcher reads it
-// then. Call it before the first message.
-func (d *Dispatcher) Remember(n int) {
-	d.known = make([]map[string]store.Record, stripes)
-	for i := range d.known {
-		d.known[i] = map[string]store.Record{}
+// reserver reserves a case code for pid once per message: a retry after a
+// conflict keeps the code an earlier attempt reserved.
+func (d *Dispatcher) reserver(ctx context.Context, pid string, code *string) func() (string, error) {
+	return func() (string, error) {
+		if *code != "" {
+			return *code, nil
+		}
+		for range 10 {
+			c := newCode()
+			ok, err := d.store.Reserve(ctx, c, pid)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				*code = c
+				return c, nil
+			}
+		}
+		return "", fmt.Errorf("reserve case code: ten codes taken in a row")
 	}
-	d.knownMax = max(n/stripes, 1)
 }
 
 // remembered returns the record kept for pid, on the first attempt only:
@@ -170,15 +267,14 @@ func (d *Dispatcher) remembered(pid string, attempt int) (store.Record, bool) {
 	return rec, ok
 }
 
-// remember keeps the record a commit wrote, when the dispatcher knows all of
-// it: a session written with no change to the case. Anything else (an
-// erase, a case change, a conflict) forgets the person here.
+// remember keeps the record a commit wrote. Anything but a committed
+// session (an erase, a conflict, a duplicate) forgets the person here.
 func (d *Dispatcher) remember(pid string, rec store.Record, c store.Commit, outcome store.Outcome) {
 	if d.known == nil {
 		return
 	}
 	m := d.known[stripe(pid)]
-	if outcome != store.Committed || c.Session == nil || c.Case != nil {
+	if outcome != store.Committed || c.Session == nil {
 		delete(m, pid)
 		return
 	}
@@ -190,20 +286,18 @@ func (d *Dispatcher) remember(pid string, rec store.Record, c store.Commit, outc
 	}
 	next := rec
 	next.Session, next.Address, next.Version = c.Session, c.Address, c.Version+1
+	if c.Case != nil && len(c.Case.Kept) > 0 {
+		next.Kept = c.Case.Kept
+	}
 	if c.Version == 0 && c.Start > 0 {
 		next.Version = c.Start
 	}
 	m[pid] = next
 }
 
-// SendVia makes the dispatcher claim the outbox entries of its commits for
-// the courier, which sends them at once; without it they wait for a reader.
-// Call it before the first message.
-func (d *Dispatcher) SendVia(c Courier) { d.courier = c }
-
 func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Outcome, []store.Message, error) {
 	if d.courier == nil {
-		o, err := d.store.Commit(ctx, c)
+		o, _, err := d.store.CommitClaim(ctx, c, "")
 		return o, nil, err
 	}
 	part := d.store.Partition(c.PID)
@@ -215,8 +309,7 @@ func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Out
 	return o, claimed, err
 }
 
-// session decodes a stored session and merges the case mark into it: the
-// mark, kept beside the session, is what the queue changes.
+// session decodes a stored session.
 func (d *Dispatcher) session(pid string, rec store.Record) bot.Session {
 	var s bot.Session
 	if rec.Session != nil {
@@ -225,7 +318,6 @@ func (d *Dispatcher) session(pid string, rec store.Record) bot.Session {
 			s = bot.Session{}
 		}
 	}
-	s.Case, s.Held = parseMark(rec.Case)
 	return s
 }
 
@@ -238,7 +330,7 @@ func stripe(pid string) int {
 
 // commit turns one step into what the store writes.
 func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.Session, replies []bot.Reply, effects []bot.Effect, now time.Time) (store.Commit, error) {
-	c := store.Commit{PID: pid, Version: rec.Version, MsgID: in.ID, Now: now, Address: rec.Address}
+	c := store.Commit{PID: pid, Version: rec.Version, MsgID: in.ID, Now: now, Address: rec.Address, Kept: rec.Kept}
 	if c.Address == nil {
 		c.Address = d.keys.Seal([]byte(in.Address), pid)
 	}
@@ -258,7 +350,6 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 		}
 	}
 	if !erase {
-		s.Case, s.Held = "", false // the mark beside the session holds them
 		b, err := s.MarshalBinary()
 		if err != nil {
 			return c, fmt.Errorf("encode session: %w", err)

@@ -104,6 +104,7 @@ type Delivery struct {
 	box     Outbox
 	keys    *secret.Keys
 	senders map[bot.Channel]bot.Sender
+	queue   Applier
 	log     *slog.Logger
 	opts    DeliveryOptions
 	sleep   func(ctx context.Context, d time.Duration) bool
@@ -119,10 +120,17 @@ type Delivery struct {
 	wake     chan struct{}
 }
 
-// NewDelivery makes a delivery loop over the senders, one per channel.
-func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Sender, log *slog.Logger, opts DeliveryOptions) *Delivery {
+// Applier carries out the queue operations of the outbox: the Queue.
+type Applier interface {
+	Apply(ctx context.Context, m store.Message) error
+}
+
+// NewDelivery makes a delivery loop over the senders, one per channel, and
+// the queue, which takes the queue operations (nil when there is none: they
+// are dropped). The senders map may be filled in until Run starts.
+func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Sender, queue Applier, log *slog.Logger, opts DeliveryOptions) *Delivery {
 	opts.defaults()
-	d := &Delivery{box: box, keys: keys, senders: senders, log: log, opts: opts, sleep: sleep}
+	d := &Delivery{box: box, keys: keys, senders: senders, queue: queue, log: log, opts: opts, sleep: sleep}
 	d.handed = make([]chan []store.Message, box.Partitions())
 	d.finished = make([][]string, box.Partitions())
 	d.wake = make(chan struct{}, 1)
@@ -345,12 +353,15 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 	if m.Deliveries > d.opts.MaxDeliveries {
 		return d.drop(ctx, m, "send.gave_up")
 	}
+	if m.Op != nil {
+		if d.queue == nil {
+			return d.drop(ctx, m, "send.no_queue")
+		}
+		return d.retry(ctx, m, func() error { return d.queue.Apply(ctx, m) })
+	}
 	sender := d.senders[bot.Channel(m.Channel)]
 	if sender == nil {
 		return d.drop(ctx, m, "send.no_channel")
-	}
-	if raw, ok := sender.(RawSender); ok {
-		return d.retry(ctx, m, func() error { return raw.SendRaw(ctx, m) })
 	}
 	addr, err := d.keys.Open(m.Address, m.PID)
 	if err != nil {

@@ -44,7 +44,15 @@ func setup(t testing.TB, partitions int) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{st: st, keys: keys, engine: engine, disp: runner.NewDispatcher(engine, st, keys, quiet, time.Now)}
+	f := fixture{st: st, keys: keys, engine: engine}
+	f.disp = f.dispatcher(nil, 0)
+	return f
+}
+
+// dispatcher makes another dispatcher over the fixture's store, as another
+// replica would.
+func (f fixture) dispatcher(c runner.Courier, remember int) *runner.Dispatcher {
+	return runner.NewDispatcher(runner.Config{Engine: f.engine, Store: f.st, Keys: f.keys, Log: quiet, Courier: c, Remember: remember})
 }
 
 // TestConcurrentMessagesOfOnePerson sends many messages of one person at
@@ -53,7 +61,7 @@ func setup(t testing.TB, partitions int) fixture {
 func TestConcurrentMessagesOfOnePerson(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t, 4)
-	replicas := []*runner.Dispatcher{f.disp, runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now)}
+	replicas := []*runner.Dispatcher{f.disp, f.dispatcher(nil, 0)}
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -120,7 +128,7 @@ func (s *sender) texts() []string {
 // fastDelivery retries within milliseconds. claimIdle is how long an entry
 // must sit before another consumer may take it.
 func fastDelivery(f fixture, s bot.Sender, consumer string, claimIdle time.Duration) *runner.Delivery {
-	return runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{
+	return runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet, runner.DeliveryOptions{
 		Consumer: consumer, Backoff: time.Millisecond, MaxWait: 50 * time.Millisecond, ClaimIdle: claimIdle,
 	})
 }
@@ -202,7 +210,7 @@ func TestOutboxSurvivesADeadSender(t *testing.T) {
 	}
 }
 
-// TestCommittedRepliesGoStraightToTheCourier: with SendVia, a commit hands
+// TestCommittedRepliesGoStraightToTheCourier: with a courier, a commit hands
 // its replies to this replica's delivery, which sends them. The entries are
 // pending for the courier from the commit on, so no reader could have
 // taken them (the store's tests prove that part).
@@ -211,8 +219,8 @@ func TestCommittedRepliesGoStraightToTheCourier(t *testing.T) {
 	defer cancel()
 	f := setup(t, 2)
 	s := &sender{}
-	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond})
-	f.disp.SendVia(d)
+	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond})
+	f.disp = f.dispatcher(d, 0)
 	if err := f.st.EnsureGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +253,8 @@ func TestSentEntriesLeaveWithTheNextCommit(t *testing.T) {
 			defer rdb.Close()
 			outbox := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
 			s := &sender{}
-			d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond, Linger: linger})
-			f.disp.SendVia(d)
+			d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet, runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond, Linger: linger})
+			f.disp = f.dispatcher(d, 0)
 			if err := f.st.EnsureGroups(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -305,9 +313,8 @@ func (f fixture) lang(t *testing.T, addr string) string {
 func TestRememberedRecordsStayCorrectAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t, 4)
-	a := f.disp
-	a.Remember(100)
-	b := runner.NewDispatcher(f.engine, f.st, f.keys, quiet, time.Now)
+	a := f.dispatcher(nil, 100)
+	b := f.dispatcher(nil, 0)
 	n := 0
 	send := func(d *runner.Dispatcher, text, hint string) {
 		t.Helper()

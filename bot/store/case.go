@@ -76,13 +76,3 @@ func (s *Store) SessionTTL() time.Duration { return s.opts.SessionTTL }
 
 // CaseTTL is how long a case and its transcript are kept after it ends.
 func (s *Store) CaseTTL() time.Duration { return s.opts.CaseTTL }
-
-// WithCaseTTL returns a store that keeps ended cases for ttl. It shares the
-// client and every other option.
-func (s *Store) WithCaseTTL(ttl time.Duration) *Store {
-	c := *s
-	if ttl > 0 {
-		c.opts.CaseTTL = ttl
-	}
-	return &c
-}

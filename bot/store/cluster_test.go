@@ -48,7 +48,7 @@ func TestEveryScriptStaysInOneSlot(t *testing.T) {
 	}
 	for _, pid := range []string{"AAAAAAAAAAAAAAAAAAAAAA", "zzzzzzzzzzzzzzzzzzzzzz", "p-3"} {
 		c := commit(pid, "m1", 0, "s")
-		c.Case = &store.CaseWrite{Code: "K-" + pid[:1], Mark: "K w", Kept: []string{"K-" + pid[:1]}, Fields: []string{"lang", "en"}, Who: "p", Line: []byte("x"), TTL: time.Hour}
+		c.Case = &store.CaseWrite{Code: "K-" + pid[:1], Kept: []string{"K-" + pid[:1]}, Fields: []string{"lang", "en"}, Lines: []store.Line{{Who: "p", Sealed: []byte("x")}}, TTL: time.Hour}
 		if got, err := st.Commit(ctx, c); err != nil || got != store.Committed {
 			t.Fatalf("commit on cluster: %v %v", got, err)
 		}

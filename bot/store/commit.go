@@ -23,10 +23,13 @@ const (
 	Conflict
 )
 
-// Entry is one reply for the outbox.
+// Entry is one outbox entry: a reply to the person on Channel, or an
+// operation for the counsellor queue (Op), which delivery applies to the
+// queue instead of sending.
 type Entry struct {
 	Channel string
 	Reply   []byte // the reply, as bot.Reply.MarshalBinary encodes it
+	Op      []byte // a queue operation, as its owner encodes it
 	Ref     string
 	// Final marks the last reply to a person who asked to be forgotten: a
 	// web page gets it without it being kept in a mailbox.
@@ -72,18 +75,13 @@ const MaxDone = 256
 // CaseWrite is what one commit changes of a person's counsellor case.
 type CaseWrite struct {
 	Code string
-	// Mark is the new open-case mark of the session ("<code> w" or
-	// "<code> h"); with ClearMark the mark is removed; with neither it
-	// stays as it is.
-	Mark      string
-	ClearMark bool
 	// Kept, when not empty, replaces the list of codes whose keys are kept.
 	Kept []string
 	// Fields are field/value pairs set on the person's case hash.
 	Fields []string
-	// Who and Line add a line to the transcript; Line is sealed.
-	Who  string
-	Line []byte
+	// Lines are added to the transcript, in order (their Time is the
+	// transcript's own).
+	Lines []Line
 	// TTL is the new lifetime of the case hash and transcript; zero leaves
 	// it.
 	TTL time.Duration
@@ -130,22 +128,21 @@ local function arg()
   i = i + 1
   return ARGV[i - 1]
 end
-local markop, mark, kept, cttl = arg(), arg(), arg(), tonumber(arg())
+local kept, cttl = arg(), tonumber(arg())
 local pairs = tonumber(arg())
 local fields = {}
 for j = 1, 2 * pairs do
   fields[j] = arg()
 end
-local who, line = arg(), arg()
+local nlines = tonumber(arg())
+local lines = {}
+for j = 1, 2 * nlines do
+  lines[j] = arg()
+end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[2], unpack(KEYS, 5))
 else
   redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
-  if markop == 's' then
-    redis.call('HSET', KEYS[1], 'h', mark)
-  elseif markop == 'd' then
-    redis.call('HDEL', KEYS[1], 'h')
-  end
   if kept ~= '' then
     redis.call('HSET', KEYS[1], 'k', kept)
   end
@@ -162,8 +159,8 @@ else
   if pairs > 0 then
     redis.call('HSET', KEYS[5], unpack(fields))
   end
-  if line ~= '' then
-    redis.call('XADD', KEYS[6], '*', 'w', who, 'x', line)
+  for j = 1, 2 * nlines, 2 do
+    redis.call('XADD', KEYS[6], '*', 'w', lines[j], 'x', lines[j + 1])
   end
   if cttl > 0 then
     redis.call('EXPIRE', KEYS[5], cttl)
@@ -173,8 +170,14 @@ end
 local n = tonumber(arg())
 local added = {}
 for _ = 1, n do
-  added[redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])] = true
-  i = i + 4
+  local id
+  if ARGV[i+4] ~= '' then
+    id = redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'a', ARGV[3], 'o', ARGV[i+4])
+  else
+    id = redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])
+  end
+  added[id] = true
+  i = i + 5
 end
 -- A counter at 1 is the day's first: only then does the key need its
 -- lifetime.
@@ -231,7 +234,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	if len(c.Done) > MaxDone {
 		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
 	}
-	args := make([]any, 0, 21+len(c.Done)+4*len(c.Out)+len(c.Counts))
+	args := make([]any, 0, 21+len(c.Done)+5*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
 		c.PID, consumer, c.Start, len(c.Done))
@@ -245,7 +248,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 		if e.Final {
 			final = "1"
 		}
-		args = append(args, e.Channel, e.Reply, e.Ref, final)
+		args = append(args, e.Channel, e.Reply, e.Ref, final, e.Op)
 	}
 	for _, name := range c.Counts {
 		args = append(args, name)
@@ -284,8 +287,8 @@ func claimed(part int, c Commit, v any) []Message {
 				continue // cannot happen: the script added no more
 			}
 			out = append(out, Message{
-				ID: id, Part: part, PID: c.PID, Channel: own[0].Channel,
-				Address: c.Address, Reply: own[0].Reply, Ref: own[0].Ref, Final: own[0].Final,
+				ID: id, Part: part, PID: c.PID, Channel: own[0].Channel, Address: c.Address,
+				Reply: own[0].Reply, Op: own[0].Op, Ref: own[0].Ref, Final: own[0].Final,
 			})
 			own = own[1:]
 			continue
@@ -310,18 +313,15 @@ func claimed(part int, c Commit, v any) []Message {
 // appendCaseArgs appends the case write's arguments of commitScript.
 func appendCaseArgs(args []any, w *CaseWrite) []any {
 	if w == nil {
-		return append(args, "", "", "", 0, 0, "", "")
+		return append(args, "", 0, 0, 0)
 	}
-	op := ""
-	switch {
-	case w.ClearMark:
-		op = "d"
-	case w.Mark != "":
-		op = "s"
-	}
-	args = append(args, op, w.Mark, strings.Join(w.Kept, " "), int64(w.TTL/time.Second), len(w.Fields)/2)
+	args = append(args, strings.Join(w.Kept, " "), int64(w.TTL/time.Second), len(w.Fields)/2)
 	for _, f := range w.Fields[:len(w.Fields)/2*2] {
 		args = append(args, f)
 	}
-	return append(args, w.Who, w.Line)
+	args = append(args, len(w.Lines))
+	for _, l := range w.Lines {
+		args = append(args, l.Who, l.Sealed)
+	}
+	return args
 }

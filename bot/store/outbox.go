@@ -18,8 +18,10 @@ type Message struct {
 	Channel string
 	Address []byte // sealed
 	Reply   []byte
-	Ref     string
-	Final   bool
+	// Op is a queue operation, for the queue rather than a sender.
+	Op    []byte
+	Ref   string
+	Final bool
 	// Deliveries counts how often the entry was handed to a sender; set on
 	// claimed entries.
 	Deliveries int64
@@ -124,10 +126,14 @@ func (s *Store) Count(ctx context.Context, part int, name string, now time.Time)
 
 func message(part int, m redis.XMessage) Message {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
-	return Message{
+	msg := Message{
 		ID: m.ID, Part: part, PID: str("p"), Channel: str("c"),
 		Address: []byte(str("a")), Reply: []byte(str("r")), Ref: str("f"), Final: str("x") == "1",
 	}
+	if op := str("o"); op != "" {
+		msg.Op = []byte(op)
+	}
+	return msg
 }
 
 // MailItem is one reply waiting in a web chat mailbox.

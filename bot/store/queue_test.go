@@ -201,12 +201,12 @@ func TestCaseKeysExpireAfterTheCaseEnds(t *testing.T) {
 	ctx := context.Background()
 	st, rdb := newStore(t, store.Options{SessionTTL: 48 * time.Hour, CaseTTL: time.Hour})
 	c := commit("p1", "m1", 0, "s")
-	c.Case = &store.CaseWrite{Code: "K7", Mark: "K7 w", Kept: []string{"K7"}, Fields: []string{"lang", "en"}, Who: "p", Line: []byte("sealed"), TTL: 48 * time.Hour}
+	c.Case = &store.CaseWrite{Code: "K7", Kept: []string{"K7"}, Fields: []string{"lang", "en"}, Lines: []store.Line{{Who: "p", Sealed: []byte("sealed")}}, TTL: 48 * time.Hour}
 	if got, err := st.Commit(ctx, c); got != store.Committed || err != nil {
 		t.Fatal(got, err)
 	}
 	rec, _ := st.Load(ctx, "p1")
-	if rec.Case != "K7 w" || fmt.Sprint(rec.Kept) != "[K7]" {
+	if fmt.Sprint(rec.Kept) != "[K7]" {
 		t.Fatalf("record %+v", rec)
 	}
 	pc, err := st.PersonCase(ctx, "p1", "K7")
@@ -223,15 +223,12 @@ func TestCaseKeysExpireAfterTheCaseEnds(t *testing.T) {
 		}
 	}
 	end := commit("p1", "m2", 1, "s")
-	end.Case = &store.CaseWrite{Code: "K7", ClearMark: true, Fields: []string{"wr", "legal"}, TTL: time.Hour}
+	end.Case = &store.CaseWrite{Code: "K7", Fields: []string{"wr", "legal"}, TTL: time.Hour}
 	st.Commit(ctx, end)
 	for _, k := range keys {
 		if ttl := rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > time.Hour {
 			t.Fatalf("%s lives %v after the end, want an hour", k, ttl)
 		}
-	}
-	if rec, _ := st.Load(ctx, "p1"); rec.Case != "" {
-		t.Fatalf("the mark stays after the end: %q", rec.Case)
 	}
 	erase := commit("p1", "m3", 2, "")
 	erase.Session, erase.Kept = nil, []string{"K7"}

@@ -97,15 +97,13 @@ type Record struct {
 	Session []byte // nil for a person with no session
 	Address []byte // the sealed address
 	Version int64
-	// Case is the open-case mark ("<code> w" or "<code> h"), or "".
-	Case string
 	// Kept lists the codes whose case keys are kept for the person.
 	Kept []string
 }
 
 // Load reads a person's session: one round trip.
 func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
-	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a", "h", "k").Result()
+	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a", "k").Result()
 	if err != nil {
 		return Record{}, fmt.Errorf("load session: %w", err)
 	}
@@ -119,8 +117,7 @@ func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
 	if a, ok := vals[2].(string); ok {
 		r.Address = []byte(a)
 	}
-	r.Case, _ = vals[3].(string)
-	if k, ok := vals[4].(string); ok && k != "" {
+	if k, ok := vals[3].(string); ok && k != "" {
 		r.Kept = strings.Fields(k)
 	}
 	return r, nil

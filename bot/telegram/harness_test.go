@@ -77,7 +77,7 @@ func newHarness(t testing.TB, s setup) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var disp telegram.Dispatcher = runner.NewDispatcher(engine, st, keys, log, time.Now)
+	var disp telegram.Dispatcher = runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log})
 	if s.wrap != nil {
 		disp = s.wrap(disp)
 	}
@@ -95,7 +95,7 @@ func newHarness(t testing.TB, s setup) *harness {
 	ch.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.Telegram: ch}, log,
+	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.Telegram: ch}, nil, log,
 		runner.DeliveryOptions{Consumer: "test", Backoff: 20 * time.Millisecond, Drain: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

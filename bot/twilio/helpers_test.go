@@ -88,7 +88,7 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	h := &harness{t: t, st: st, cat: cat, logs: logs, seen: map[string]int{}, secret: map[string]string{}}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.api = twiliotest.NewAPI(t, testSID, testToken)
-	h.disp = runner.NewDispatcher(engine, st, keys, log, time.Now)
+	h.disp = runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log})
 	opts := Options{
 		AccountSID: testSID, AuthToken: testToken, PublicURL: testURL, From: "+3725550000",
 		APIURL: h.api.URL, Rate: 1000, EraseCommand: "/erase", Normalize: flow.Normalize,
@@ -103,7 +103,7 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	h.ch.Routes(mux)
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
-	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.SMS: h.ch, bot.WhatsApp: h.ch}, log,
+	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.SMS: h.ch, bot.WhatsApp: h.ch}, nil, log,
 		runner.DeliveryOptions{Consumer: "test", Backoff: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

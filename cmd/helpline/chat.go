@@ -26,6 +26,9 @@ const chatHelp = `:quit         leave
 :photo        send a photo (a message the bot cannot read)
 :link NAME    open a deep link, as t.me/<bot>?start=NAME does
 :wait 25h     let time pass before the next message
+:claim        play the counsellor: take the waiting case
+:say TEXT     play the counsellor: write TEXT to the person
+:end          play the counsellor: end the case
 a number      taps the choice of that number`
 
 // runChat lets a person talk to the flows in the terminal, with the
@@ -43,11 +46,11 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return fmt.Errorf("chat: %w", err)
 	}
-	set, cat, err := loadContent(*flowsDir, *localesDir)
+	cont, err := loadContent(*flowsDir, *localesDir)
 	if err != nil {
 		return err
 	}
-	engine, err := flow.New(set, cat, flow.Options{})
+	engine, err := cont.engine(flow.Options{})
 	if err != nil {
 		return fmt.Errorf("start the engine: %w", err)
 	}
@@ -158,6 +161,8 @@ func (c *chat) handle(line string) (quit bool) {
 		c.send(bot.Inbound{Unsupported: true})
 	case cmd == ":link":
 		c.send(bot.Inbound{Start: strings.TrimSpace(arg)})
+	case cmd == ":claim" || cmd == ":say" || cmd == ":end":
+		c.counsellor(cmd, strings.TrimSpace(arg))
 	case cmd == ":wait":
 		d, err := time.ParseDuration(strings.TrimSpace(arg))
 		if err != nil || d <= 0 {
@@ -172,6 +177,22 @@ func (c *chat) handle(line string) (quit bool) {
 		c.send(c.inbound(text))
 	}
 	return false
+}
+
+// counsellor plays the counsellor's side of a case.
+func (c *chat) counsellor(cmd, text string) {
+	if c.session.Case.State == bot.NoCase {
+		c.note("no case is open: ask for a counsellor first")
+		return
+	}
+	switch cmd {
+	case ":claim":
+		c.send(bot.Inbound{Event: bot.Claimed})
+	case ":say":
+		c.send(bot.Inbound{Event: bot.CounsellorSaid, Text: text})
+	case ":end":
+		c.send(bot.Inbound{Event: bot.Ended})
+	}
 }
 
 // isCommand reports whether s looks like a command of the simulator, a
@@ -200,6 +221,9 @@ func (c *chat) send(in bot.Inbound) {
 	in.LangHints = c.hints
 	in.Country = c.country
 	s, replies, effects := c.engine.Step(c.session, in, time.Now().Add(c.later))
+	if s.Case.State != bot.NoCase && s.Case.Code == "" {
+		s.Case.Code = "SIM-001" // the host gives a new case its code
+	}
 	c.session = s
 	c.choices = nil
 	for _, r := range replies {
@@ -233,17 +257,24 @@ func describeEffect(e bot.Effect) string {
 	switch e.Kind {
 	case bot.Handoff:
 		s := "handoff " + e.Priority.String() + " topic=" + e.Topic
+		if len(e.Flags) > 0 {
+			s += " risks=" + strings.Join(e.Flags, ",")
+		}
 		if len(e.Card) > 0 {
 			s += " | " + pairs(e.Card)
 		}
 		return s
 	case bot.Alert:
-		return "alert"
+		return "alert " + e.Name
 	case bot.Relay:
 		if e.Name != "" {
 			return "relay to the counsellor: " + e.Name
 		}
 		return "relay to the counsellor"
+	case bot.Cancel:
+		return "case cancelled"
+	case bot.Place:
+		return "tell the place in the queue"
 	case bot.Erase:
 		return "erase"
 	case bot.Count:
@@ -272,8 +303,8 @@ func describeSession(s bot.Session) []string {
 	if s.Retries > 0 {
 		out = append(out, "retries "+strconv.Itoa(int(s.Retries)))
 	}
-	if s.Case != "" {
-		out = append(out, "case "+s.Case)
+	if s.Case.State != bot.NoCase {
+		out = append(out, "case "+s.Case.Code+" "+s.Case.State.String())
 	}
 	return out
 }

@@ -2,8 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/helpline/helpline/bot/console"
+	"github.com/helpline/helpline/bot/hours"
 )
 
 // config is every HELPLINE_* setting of serve, read once here and passed
@@ -26,6 +31,23 @@ type config struct {
 	ShutdownGrace time.Duration // HELPLINE_SHUTDOWN_GRACE
 	Remember      int           // HELPLINE_REMEMBER
 	CPUProfile    string        // HELPLINE_CPUPROFILE
+
+	// The counsellor queue and the console.
+	Hours         *hours.Schedule // HELPLINE_HOURS_FILE
+	WrapUp        []string        // HELPLINE_WRAPUP
+	Unclaimed     time.Duration   // HELPLINE_UNCLAIMED_AFTER
+	Interpreter   time.Duration   // HELPLINE_INTERPRETER_AFTER
+	TranscriptTTL time.Duration   // HELPLINE_TRANSCRIPT_TTL
+	Secure        bool            // HELPLINE_CONSOLE_SECURE
+}
+
+// open reports whether counsellors are at work, by the opening hours; nil
+// means always.
+func (c config) open() func(time.Time) bool {
+	if c.Hours == nil {
+		return nil
+	}
+	return c.Hours.Open
 }
 
 func readConfig(getenv func(string) string) (config, error) {
@@ -49,6 +71,28 @@ func readConfig(getenv func(string) string) (config, error) {
 	c.RestartAfter = e.dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
 	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", 24*time.Hour)
 	c.ShutdownGrace = e.dur("HELPLINE_SHUTDOWN_GRACE", 15*time.Second)
+	c.Unclaimed = e.dur("HELPLINE_UNCLAIMED_AFTER", 15*time.Minute)
+	c.Interpreter = e.dur("HELPLINE_INTERPRETER_AFTER", 10*time.Minute)
+	c.TranscriptTTL = e.dur("HELPLINE_TRANSCRIPT_TTL", 7*24*time.Hour)
+	c.WrapUp = console.DefaultWrapUp
+	if v := getenv("HELPLINE_WRAPUP"); v != "" {
+		c.WrapUp = nil
+		for _, w := range strings.Split(v, ",") {
+			if w = strings.TrimSpace(w); w != "" {
+				c.WrapUp = append(c.WrapUp, w)
+			}
+		}
+	}
+	c.Secure = getenv("HELPLINE_CONSOLE_SECURE") == "true"
+	if path := getenv("HELPLINE_HOURS_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			c.Hours, err = hours.Parse(b)
+		}
+		if err != nil {
+			e.fail(fmt.Errorf("HELPLINE_HOURS_FILE: %w", err))
+		}
+	}
 	return c, e.err()
 }
 

@@ -40,11 +40,12 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		}
 		defer stop()
 	}
-	set, cat, err := loadContent(cfg.FlowsDir, cfg.LocalesDir)
+	cont, err := loadContent(cfg.FlowsDir, cfg.LocalesDir)
 	if err != nil {
 		return err
 	}
-	engine, err := flow.New(set, cat, flow.Options{Pause: cfg.RestartAfter})
+	cat := cont.cat
+	engine, err := cont.engine(flow.Options{Pause: cfg.RestartAfter, Open: cfg.open()})
 	if err != nil {
 		return err
 	}
@@ -63,20 +64,20 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 			cfg.Addr = "localhost:8080" // the demo mode serves this machine only
 		}
 	}
-	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL})
+	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL, CaseTTL: cfg.TranscriptTTL})
+	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
+	queue := runner.NewQueue(st, cat, log, runner.QueueOptions{})
+	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
 	w := &wiring{
 		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
-		mux: http.NewServeMux(), senders: map[bot.Channel]bot.Sender{},
+		mux: http.NewServeMux(), senders: senders, queue: queue,
+		disp: runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log, Courier: delivery, Remember: cfg.Remember}),
 	}
-	w.disp = runner.NewDispatcher(engine, st, keys, log, time.Now)
 	for _, setup := range channels {
 		if err := setup(w); err != nil {
 			return err
 		}
 	}
-	delivery := runner.NewDelivery(st, keys, w.senders, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
-	w.disp.SendVia(delivery)
-	w.disp.Remember(cfg.Remember)
 	mux := w.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
@@ -150,6 +151,7 @@ type wiring struct {
 	store  *store.Store
 	keys   *secret.Keys
 	disp   *runner.Dispatcher
+	queue  *runner.Queue
 
 	mux        *http.ServeMux
 	senders    map[bot.Channel]bot.Sender

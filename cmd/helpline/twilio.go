@@ -91,19 +91,13 @@ func eraseCommand(set *flow.Set) (string, error) {
 	return "", errors.New("twilio: the flows have no erase command with a slash form (such as /erase): STOP could not erase")
 }
 
-// urgentReplies reports the replies that answer danger words: those that
-// offer the choices of a flow a danger command opens. They are never made
-// neutral.
+// urgentReplies reports the replies that answer an alarm: those that offer
+// the choices of a flow an alarm opens. They are never made neutral.
 func urgentReplies(set *flow.Set) func(bot.Reply) bool {
 	flows := map[string]bool{}
-	for _, c := range set.Global.Commands {
-		if c.Words == "" {
-			continue
-		}
-		for _, f := range []string{c.Call, c.Goto} {
-			if f != "" {
-				flows[f] = true
-			}
+	for _, a := range []*flow.Alarm{set.Global.Alarms.Danger, set.Global.Alarms.SelfHarm} {
+		if a != nil {
+			flows[a.Call] = true
 		}
 	}
 	return func(r bot.Reply) bool {

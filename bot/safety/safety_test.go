@@ -1,0 +1,240 @@
+package safety_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/safety"
+	"github.com/helpline/helpline/locales"
+)
+
+// TestCorpus measures the shipped lexicons like the classifier they are: per
+// language, the share of danger and of self-harm messages caught and the
+// share of innocent messages that raised an alarm. Every lexicon has a
+// corpus; the test fails under the figures to ship and lists what the
+// detector got wrong.
+func TestCorpus(t *testing.T) {
+	d, err := safety.Load(locales.Safety())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scores []safety.Score
+	for _, lang := range d.Languages() {
+		t.Run(lang, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", "corpus", lang+".txt"))
+			if err != nil {
+				t.Fatalf("every lexicon needs its corpus: %v", err)
+			}
+			defer f.Close()
+			c, err := safety.ReadCorpus(lang, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := d.Score(c)
+			scores = append(scores, s)
+			for _, v := range s.Wrong {
+				t.Log(v)
+			}
+			var b strings.Builder
+			safety.Table(&b, []safety.Score{s})
+			t.Log("\n" + b.String())
+			if len(c.Danger) < 40 || len(c.SelfHarm) < 15 || len(c.None) < 25 {
+				t.Errorf("corpus %s is too small to measure: %d danger, %d self-harm, %d innocent (want 40, 15, 25)", lang, len(c.Danger), len(c.SelfHarm), len(c.None))
+			}
+			if !s.Passes() {
+				dr, sr := s.Recall()
+				t.Errorf("%s: danger recall %.0f%%, self-harm recall %.0f%%, false alarms %.0f%%: want at least %.0f%% recall and at most %.0f%% false alarms",
+					lang, 100*dr, 100*sr, 100*s.FalseAlarmRate(), 100*safety.MinRecall, 100*safety.MaxFalseAlarms)
+			}
+		})
+	}
+	var b strings.Builder
+	safety.Table(&b, scores)
+	t.Log("\n" + b.String())
+}
+
+// lexicon is a small lexicon that uses every part of the format.
+const lexicon = `
+[words]
+me = "me | my family | us"
+hit = "hit | hits | beat* | =rape*"
+take = "took | take* | keep* | won't give back"
+paper = "passport | papers | id"
+want = "want | wanna"
+die = "die | dead"
+fear = "scared | afraid"
+
+[danger]
+help = '''
+help $
+i need ?some help
+sos
+'''
+violence = '''
+{hit} & {me}
+'''
+documents = '''
+{take} & {paper}
+'''
+fear = '''
+{fear} $
+'''
+
+[selfharm]
+die = '''
+{want} to {die}
+'''
+
+[not]
+choose = '''
+help me choose
+'''
+`
+
+func detector(t testing.TB, files map[string]string) *safety.Detector {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	d, err := safety.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDetect(t *testing.T) {
+	d := detector(t, map[string]string{"en.toml": lexicon, "ru.toml": `
+[words]
+me = "меня | мне"
+beat = "бьют | бью* | изби*"
+[danger]
+violence = '''
+{me} & {beat}
+'''
+`})
+	cases := []struct {
+		text string
+		want bot.Alarm
+	}{
+		{"HELP!!!", bot.Alarm{Danger: "danger.help", Lang: "en"}},
+		{"helppppp", bot.Alarm{Danger: "danger.help", Lang: "en"}},
+		{"i need help now", bot.Alarm{Danger: "danger.help", Lang: "en"}},
+		{"i need some help", bot.Alarm{Danger: "danger.help", Lang: "en"}},
+		{"S.O.S", bot.Alarm{}}, // three words, none of them sos
+		{"sos", bot.Alarm{Danger: "danger.help", Lang: "en"}},
+		{"help me choose a language", bot.Alarm{}},
+		{"can you help with the form", bot.Alarm{}},
+		{"he beats me every night", bot.Alarm{Danger: "danger.violence", Lang: "en"}},
+		{"he beat my family", bot.Alarm{Danger: "danger.violence", Lang: "en"}},
+		{"me and my friends beat them at football", bot.Alarm{Danger: "danger.violence", Lang: "en"}},
+		{"he beat our team, and later that week, after the game, he came over to see me", bot.Alarm{}},
+		{"they raped me", bot.Alarm{Danger: "danger.violence", Lang: "en"}},
+		{"they rapid me", bot.Alarm{}}, // =rape* forgives no typo
+		{"the boss keeps my passport", bot.Alarm{Danger: "danger.documents", Lang: "en"}},
+		{"the boss kept my pasport", bot.Alarm{Danger: "danger.documents", Lang: "en"}}, // keep folds to kep, so kept starts with it
+		{"they won't give back my papers", bot.Alarm{Danger: "danger.documents", Lang: "en"}},
+		{"they wont give back my papers", bot.Alarm{Danger: "danger.documents", Lang: "en"}},
+		{"my passport expires next year", bot.Alarm{}},
+		{"im scared", bot.Alarm{Danger: "danger.fear", Lang: "en"}},
+		{"im scared. he is back", bot.Alarm{Danger: "danger.fear", Lang: "en"}},
+		{"im scared of flying", bot.Alarm{}},
+		{"i want to die", bot.Alarm{SelfHarm: "selfharm.die", Lang: "en"}},
+		{"i want to die and he hits me", bot.Alarm{Danger: "danger.violence", SelfHarm: "selfharm.die", Lang: "en"}},
+		{"он меня избил", bot.Alarm{Danger: "danger.violence", Lang: "ru"}},
+		{"menya b'yut", bot.Alarm{Danger: "danger.violence", Lang: "ru"}},
+		{"menya bjut", bot.Alarm{Danger: "danger.violence", Lang: "ru"}},
+		{"menya byut", bot.Alarm{Danger: "danger.violence", Lang: "ru"}},
+		{"MENJA BIJUT", bot.Alarm{Danger: "danger.violence", Lang: "ru"}},
+		{"мне очень плохо", bot.Alarm{}},
+		{"", bot.Alarm{}},
+	}
+	for _, c := range cases {
+		if got := d.Detect(c.text); got != c.want {
+			t.Errorf("Detect(%q) = %+v, want %+v", c.text, got, c.want)
+		}
+	}
+}
+
+func TestLoadRefusesMistakes(t *testing.T) {
+	cases := map[string]string{
+		"unknown list": "[danger]\nx = '{nope} & me'",
+		"short stem":   "[danger]\nx = 'a*'",
+		"only optional": "[danger]\nx = '?help'",
+		"not with and": "[not]\nx = 'a & b'",
+		"unknown key":  "[danger]\nx = 'help'\n[dangers]\ny = 'z'",
+		"bad toml":     "[danger\nx = 'help'",
+		"list in list": "[words]\na = 'x'\nb = '{a}'",
+	}
+	for name, src := range cases {
+		fsys := fstest.MapFS{"en.toml": &fstest.MapFile{Data: []byte(src)}}
+		if _, err := safety.Load(fsys); err == nil {
+			t.Errorf("%s: Load accepted %q", name, src)
+		} else if !strings.Contains(err.Error(), "en.toml") {
+			t.Errorf("%s: the error does not name the file: %v", name, err)
+		}
+	}
+	if _, err := safety.Load(fstest.MapFS{}); err == nil {
+		t.Error("Load accepted no lexicons at all")
+	}
+}
+
+// TestShippedLexiconsLoad keeps every shipped lexicon loadable and checks
+// each language it serves.
+func TestShippedLexiconsLoad(t *testing.T) {
+	d, err := safety.Load(locales.Safety())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"en", "et", "ru"} {
+		found := false
+		for _, have := range d.Languages() {
+			found = found || have == l
+		}
+		if !found {
+			t.Errorf("no safety lexicon for %s", l)
+		}
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	d := detector(f, map[string]string{"en.toml": lexicon})
+	for _, s := range []string{"help", "he beats me", "b'y'", "’’’", "ss\u0301", "İı", "\xff\xfe", "$ & {x}", strings.Repeat("help ", 200)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a := d.Detect(s)
+		if a.Raised() && a.Lang != "en" {
+			t.Errorf("an alarm from no language: %+v", a)
+		}
+	})
+}
+
+// message200 is a 200-character message with no danger in it.
+const message200 = "hello, i found your number on a poster at school. i want to ask about working in finland next summer: " +
+	"do i need a visa, and how do i check that a company is real? my friend went last year and liked it."
+
+func BenchmarkDetect(b *testing.B) {
+	d, err := safety.Load(locales.Safety())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("200 characters, no match", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.Detect(message200)
+		}
+	})
+	b.Run("200 characters, danger in the middle", func(b *testing.B) {
+		msg := message200[:100] + " they took my passport " + message200[100:]
+		b.ReportAllocs()
+		for b.Loop() {
+			d.Detect(msg)
+		}
+	})
+}
