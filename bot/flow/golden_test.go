@@ -24,8 +24,10 @@ var update = flag.Bool("update", false, "rewrite the golden conversations with w
 // A conversation file has a header of # comments and optional "hints: et"
 // and "country: EE" lines, then what the person sends, one "> " line each:
 // plain text, "#2" (tap the second choice of the last reply), "[photo]"
-// (something that is not text), "[wait 25h]" (time passes) or
-// "[link school]" (a deep link). The harness writes the bot's answers under
+// (something that is not text), "[wait 25h]" (time passes),
+// "[link school]" (a deep link), or what a counsellor does: "[claim]",
+// "[counsellor TEXT]" (they write), "[requeue]", "[end]". A new case gets
+// the code GOLD-1. The harness writes the bot's answers under
 // each: "< " lines of text, numbered choices, "! " lines of effects, and
 // "= xx" when the language changes.
 func TestGolden(t *testing.T) {
@@ -100,6 +102,14 @@ func replay(e *flow.Engine, src string) (string, error) {
 			continue
 		case said == "[photo]":
 			in.Unsupported = true
+		case said == "[claim]":
+			in.Event = bot.Claimed
+		case said == "[requeue]":
+			in.Event = bot.Requeued
+		case said == "[end]":
+			in.Event = bot.Ended
+		case strings.HasPrefix(said, "[counsellor ") && strings.HasSuffix(said, "]"):
+			in.Event, in.Text = bot.CounsellorSaid, said[12:len(said)-1]
 		case strings.HasPrefix(said, "[link ") && strings.HasSuffix(said, "]"):
 			in.Start = said[6 : len(said)-1]
 			in.Text = "/start " + in.Start
@@ -115,6 +125,9 @@ func replay(e *flow.Engine, src string) (string, error) {
 		var replies []bot.Reply
 		var effects []bot.Effect
 		s, replies, effects = e.Step(s, in, now)
+		if s.Case.State != bot.NoCase && s.Case.Code == "" {
+			s.Case.Code = "GOLD-1" // the host gives a new case its code
+		}
 		now = now.Add(time.Minute)
 		if s.Lang != shownLang {
 			out.WriteString("= " + s.Lang + "\n")
@@ -149,11 +162,22 @@ func describe(ef bot.Effect) string {
 		for _, k := range keys {
 			fmt.Fprintf(&card, " %s=%q", k, ef.Card[k])
 		}
-		return fmt.Sprintf("! handoff %s topic=%s card:%s", ef.Priority, ef.Topic, card.String())
+		risks := ""
+		if len(ef.Flags) > 0 {
+			risks = " risks=" + strings.Join(ef.Flags, ",")
+		}
+		return fmt.Sprintf("! handoff %s topic=%s%s card:%s", ef.Priority, ef.Topic, risks, card.String())
 	case bot.Alert:
-		return "! alert"
+		return "! alert " + ef.Name
 	case bot.Relay:
-		return "! relay " + ef.Name
+		if ef.Name != "" {
+			return "! relay " + ef.Name
+		}
+		return fmt.Sprintf("! relay %q", ef.Text)
+	case bot.Cancel:
+		return "! cancel"
+	case bot.Place:
+		return "! place"
 	case bot.Erase:
 		return "! erase"
 	case bot.Count:

@@ -97,16 +97,16 @@ func appendBase(buf []byte, r rune) []byte {
 	var it norm.Iter
 	it.Init(norm.NFD, tmp[:n])
 	for !it.Done() {
-		seg := it.Next()
-		d, _ := utf8.DecodeRune(seg)
-		if unicode.Is(unicode.Mn, d) {
-			continue
+		// A segment is a base letter with its marks: keep the letter.
+		for _, d := range string(it.Next()) {
+			switch lat, ok := translit.Latin(d); {
+			case unicode.Is(unicode.Mn, d):
+			case ok:
+				buf = append(buf, lat...)
+			default:
+				buf = utf8.AppendRune(buf, d)
+			}
 		}
-		if lat, ok := translit.Latin(d); ok {
-			buf = append(buf, lat...)
-			continue
-		}
-		buf = append(buf, seg...)
 	}
 	return buf
 }

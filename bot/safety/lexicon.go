@@ -55,17 +55,17 @@ type compiler struct {
 	// per file
 	name  string
 	lang  string
-	lists map[string][][]item
+	lists map[string]*list
 }
 
 func newCompiler() *compiler {
 	d := &Detector{
-		ids:      map[pattern]int32{},
-		words:    map[string][]int32{},
-		deleted:  map[string][]int32{},
-		stems:    map[string][]int32{},
-		patterns: []pattern{{key: boundary}},
-		anchors:  [][]anchor{nil},
+		ids:        map[pattern]int32{},
+		words:      map[string][]int32{},
+		deleted:    map[string][]int32{},
+		otherStems: map[string][]int32{},
+		patterns:   []pattern{{key: boundary}},
+		anchors:    [][]anchor{nil},
 	}
 	return &compiler{d: d}
 }
@@ -76,7 +76,7 @@ func (c *compiler) errorf(format string, args ...any) {
 
 // file compiles one language's lexicon.
 func (c *compiler) file(lang, name string, src []byte) {
-	c.name, c.lang, c.lists = name, lang, map[string][][]item{}
+	c.name, c.lang, c.lists = name, lang, map[string]*list{}
 	var lx lexicon
 	md, err := toml.Decode(string(src), &lx)
 	if err != nil {
@@ -89,7 +89,8 @@ func (c *compiler) file(lang, name string, src []byte) {
 	c.d.langs = append(c.d.langs, lang)
 	slices.Sort(c.d.langs)
 	for _, key := range sortedKeys(lx.Words) {
-		var alts [][]item
+		l := &list{}
+		n := 0
 		for _, entry := range strings.Split(lx.Words[key], "|") {
 			if entry = strings.TrimSpace(entry); entry == "" {
 				continue
@@ -99,12 +100,13 @@ func (c *compiler) file(lang, name string, src []byte) {
 				c.errorf("[words] %s, %q: %v", key, entry, err)
 				continue
 			}
-			alts = append(alts, seq)
+			n++
+			l.addEntry(seq)
 		}
-		if len(alts) == 0 {
+		if n == 0 {
 			c.errorf("[words] %s is empty", key)
 		}
-		c.lists[key] = alts
+		c.lists[key] = l
 	}
 	c.section(danger, lx.Danger)
 	c.section(selfHarm, lx.SelfHarm)
@@ -130,7 +132,7 @@ func (c *compiler) section(k kind, rules map[string]string) {
 					r.parts = nil
 					break
 				}
-				r.parts = append(r.parts, seq)
+				r.parts = append(r.parts, c.part(seq))
 			}
 			if k == not && len(r.parts) > 1 {
 				c.errorf("[not] %s, line %d: a not rule is one part, without &", key, n+1)
@@ -149,36 +151,131 @@ func required(seq []item) bool {
 	return slices.ContainsFunc(seq, func(it item) bool { return !it.optional })
 }
 
-// add keeps a rule and anchors each of its parts at the patterns it can
-// start with.
-func (c *compiler) add(r rule) {
-	id := int32(len(c.d.rules))
-	c.d.rules = append(c.d.rules, r)
-	for p, seq := range r.parts {
-		for _, pat := range first(seq, nil) {
-			a := anchor{id, int32(p)}
-			if !slices.Contains(c.d.anchors[pat], a) {
-				c.d.anchors[pat] = append(c.d.anchors[pat], a)
-			}
-		}
+// addEntry adds one entry to a list: a word to the set, several words to
+// the sequences, indexed by their first word.
+func (l *list) addEntry(seq []item) {
+	if len(seq) == 1 && seq[0].list == nil && !seq[0].optional {
+		l.one.add(seq[0].pat)
+		return
 	}
+	k := int32(len(l.multi))
+	l.multi = append(l.multi, seq)
+	if first := seq[0]; first.list == nil && !first.optional {
+		if l.byFirst == nil {
+			l.byFirst = map[int32][]int32{}
+		}
+		l.byFirst[first.pat] = append(l.byFirst[first.pat], k)
+		return
+	}
+	l.always = append(l.always, k)
 }
 
-// first lists the patterns a sequence can start with.
-func first(seq []item, out []int32) []int32 {
-	for _, it := range seq {
-		if it.alts == nil {
-			out = append(out, it.pat)
-		} else {
-			for _, alt := range it.alts {
-				out = first(alt, out)
-			}
+// part makes a part of a sequence: its anchor is the required item whose
+// words are rarest, judged by their length (me, he, $ are everywhere;
+// passport and beat* are not).
+func (c *compiler) part(seq []item) part {
+	p := part{items: seq, anchor: -1}
+	best := -1
+	for i, it := range seq {
+		if it.optional {
+			continue
 		}
-		if !it.optional {
-			break
+		if sc := c.rarity(it); sc > best {
+			best, p.anchor = sc, i
+		}
+	}
+	p.back = lengths(seq[:p.anchor])
+	return p
+}
+
+// rarity scores how rarely an item matches: the length of its shortest
+// word.
+func (c *compiler) rarity(it item) int {
+	score := 1 << 30
+	for _, id := range c.firsts(it, nil) {
+		score = min(score, len(c.d.patterns[id].key))
+	}
+	if score == 1<<30 || (it.list == nil && it.pat == boundaryID) {
+		return 0
+	}
+	return score
+}
+
+// firsts lists the patterns an item can start with.
+func (c *compiler) firsts(it item, out []int32) []int32 {
+	if it.list == nil {
+		return append(out, it.pat)
+	}
+	for id := range c.d.patterns {
+		if it.list.one.has(int32(id)) {
+			out = append(out, int32(id))
+		}
+	}
+	for _, alt := range it.list.multi {
+		for _, a := range alt {
+			out = c.firsts(a, out)
+			if !a.optional {
+				break
+			}
 		}
 	}
 	return out
+}
+
+// lengths lists how many words a sequence can take, at most 16.
+func lengths(seq []item) []int {
+	out := []int{0}
+	for _, it := range seq {
+		var next []int
+		for _, n := range out {
+			for _, m := range itemLengths(it) {
+				if n+m <= 16 && !slices.Contains(next, n+m) {
+					next = append(next, n+m)
+				}
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func itemLengths(it item) []int {
+	var out []int
+	if it.optional {
+		out = append(out, 0)
+	}
+	if it.list == nil || len(it.list.one) > 0 {
+		out = append(out, 1)
+	}
+	if it.list != nil {
+		for _, alt := range it.list.multi {
+			for _, n := range lengths(alt) {
+				if !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// add keeps a rule, picks its primary part (the one with the rarest
+// anchor) and anchors it at the patterns its anchor item can start with.
+func (c *compiler) add(r rule) {
+	id := int32(len(c.d.rules))
+	best := -1
+	for i, p := range r.parts {
+		if sc := c.rarity(p.items[p.anchor]); sc > best {
+			best, r.primary = sc, i
+		}
+	}
+	c.d.rules = append(c.d.rules, r)
+	p := r.parts[r.primary]
+	for _, pat := range c.firsts(p.items[p.anchor], nil) {
+		if a := (anchor{id}); !slices.Contains(c.d.anchors[pat], a) {
+			c.d.anchors[pat] = append(c.d.anchors[pat], a)
+		}
+	}
 }
 
 // sequence compiles words separated by spaces: word, word*, =word, ?word,
@@ -198,11 +295,11 @@ func (c *compiler) sequence(src string, inRule bool) ([]item, error) {
 				return nil, fmt.Errorf("%s: a list cannot hold another list", tok)
 			}
 			name, ok := strings.CutSuffix(tok[1:], "}")
-			alts, known := c.lists[name]
+			l, known := c.lists[name]
 			if !ok || !known {
 				return nil, fmt.Errorf("%s: no such list in [words]", tok)
 			}
-			seq = append(seq, item{pat: -1, alts: alts, optional: optional})
+			seq = append(seq, item{pat: -1, list: l, optional: optional})
 		default:
 			items, err := c.word(tok)
 			if err != nil {
@@ -211,7 +308,9 @@ func (c *compiler) sequence(src string, inRule bool) ([]item, error) {
 			if optional && len(items) == 1 {
 				items[0].optional = true
 			} else if optional {
-				items = []item{{pat: -1, alts: [][]item{items}, optional: true}}
+				l := &list{}
+				l.addEntry(items)
+				items = []item{{pat: -1, list: l, optional: true}}
 			}
 			seq = append(seq, items...)
 		}
@@ -266,15 +365,21 @@ func (c *compiler) intern(p pattern) int32 {
 	c.d.ids[p] = id
 	switch {
 	case p.stem:
-		c.d.stems[p.key[:2]] = append(c.d.stems[p.key[:2]], id)
+		if a, b := alnum(p.key[0]), alnum(p.key[1]); a >= 0 && b >= 0 {
+			c.d.stems[a*36+b] = append(c.d.stems[a*36+b], id)
+		} else {
+			c.d.otherStems[p.key[:2]] = append(c.d.otherStems[p.key[:2]], id)
+		}
 	default:
 		c.d.words[p.key] = append(c.d.words[p.key], id)
+		c.d.filter.add(int32(hashSkip(p.key, -1) % filterBits))
 		if p.typo() {
 			for i := range p.key {
 				v := p.key[:i] + p.key[i+1:]
 				if !slices.Contains(c.d.deleted[v], id) {
 					c.d.deleted[v] = append(c.d.deleted[v], id)
 				}
+				c.d.filter.add(int32(hashSkip(v, -1) % filterBits))
 			}
 		}
 	}

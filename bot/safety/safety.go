@@ -50,25 +50,58 @@ type pattern struct {
 // typo reports whether one typo is forgiven in a word matched to p.
 func (p pattern) typo() bool { return !p.exact && len(p.key) >= 5 }
 
-// item is one place in a rule: a word pattern, or one of several sequences
-// (the entries of a {list}).
+// item is one place in a rule: a word pattern, or any entry of a {list}.
 type item struct {
-	pat      int32
-	alts     [][]item
+	pat      int32 // -1 for a list
+	list     *list
 	optional bool
 }
 
-// rule is one line of a lexicon. Its parts, joined by &, must all match
-// within the window of each other.
-type rule struct {
-	kind  kind
-	name  string // "danger.violence"
-	lang  string
-	parts [][]item
+// list is a compiled {list}: its one-word entries as a set of patterns,
+// and its entries of several words as sequences.
+type list struct {
+	one   bitset
+	multi [][]item
+	// byFirst finds the entries of several words by the pattern they
+	// start with; always are those that start with an optional word.
+	byFirst map[int32][]int32
+	always  []int32
 }
 
-// anchor is a part of a rule that may start at a word.
-type anchor struct{ rule, part int32 }
+// bitset is a set of pattern IDs.
+type bitset []uint64
+
+func (b *bitset) add(id int32) {
+	for int(id/64) >= len(*b) {
+		*b = append(*b, 0)
+	}
+	(*b)[id/64] |= 1 << (id % 64)
+}
+
+func (b bitset) has(id int32) bool { return int(id/64) < len(b) && b[id/64]&(1<<(id%64)) != 0 }
+
+// part is one part of a rule: items that stand next to each other. It is
+// looked for at the words that match its anchor, its rarest item; back
+// lists how many words may stand before the anchor.
+type part struct {
+	items  []item
+	anchor int
+	back   []int
+}
+
+// rule is one line of a lexicon. Its parts, joined by &, must all match
+// within the window of each other. The primary part, the rarest, is looked
+// for in every message; the others only near a primary part found.
+type rule struct {
+	kind    kind
+	name    string // "danger.violence"
+	lang    string
+	parts   []part
+	primary int
+}
+
+// anchor is the primary part of a rule, looked for at a word.
+type anchor struct{ rule int32 }
 
 // Detector finds danger and self-harm in messages, with the lexicons of
 // every language it loaded.
@@ -80,11 +113,16 @@ type Detector struct {
 	// with one letter taken out, for the patterns that forgive a typo.
 	words   map[string][]int32
 	deleted map[string][]int32
-	// stems holds the stems by their first two letters.
-	stems   map[string][]int32
-	anchors [][]anchor // by pattern ID
-	rules   []rule
-	pool    sync.Pool
+	// filter has a bit set for the hash of every key of words and
+	// deleted, so that most words of a message need no map lookup.
+	filter bitset
+	// stems holds the stems by their first two letters: ASCII letters and
+	// digits in the table, any other pair in the map.
+	stems      [36 * 36][]int32
+	otherStems map[string][]int32
+	anchors    [][]anchor // by pattern ID
+	rules      []rule
+	pool       sync.Pool
 }
 
 // span is one token of a scanned message: a folded word in the scan's text,
@@ -148,16 +186,21 @@ func (d *Detector) lookup(s *scan, w string) {
 			s.hits = append(s.hits, id)
 		}
 	}
-	for _, id := range d.words[w] {
-		add(id)
-	}
-	if len(w) >= 4 { // w lacks one letter of a pattern
-		for _, id := range d.deleted[w] {
+	if d.maybe(hashSkip(w, -1)) {
+		for _, id := range d.words[w] {
 			add(id)
+		}
+		if len(w) >= 4 { // w lacks one letter of a pattern
+			for _, id := range d.deleted[w] {
+				add(id)
+			}
 		}
 	}
 	if len(w) >= 5 { // w has a letter too many, or one changed or swapped
 		for i := range w {
+			if !d.maybe(hashSkip(w, i)) {
+				continue
+			}
 			v := append(append(s.scratch[:0], w[:i]...), w[i+1:]...)
 			s.scratch = v
 			for _, id := range d.words[string(v)] {
@@ -173,12 +216,49 @@ func (d *Detector) lookup(s *scan, w string) {
 		}
 	}
 	if len(w) >= 3 {
-		for _, id := range d.stems[w[:2]] {
+		for _, id := range d.stemsOf(w[:2]) {
 			if stemMatches(d.patterns[id], w) {
 				add(id)
 			}
 		}
 	}
+}
+
+// stemsOf returns the stems that start with the two bytes p.
+func (d *Detector) stemsOf(p string) []int32 {
+	a, b := alnum(p[0]), alnum(p[1])
+	if a < 0 || b < 0 {
+		return d.otherStems[p]
+	}
+	return d.stems[a*36+b]
+}
+
+// alnum numbers a-z and 0-9 from 0 to 35, and anything else -1.
+func alnum(c byte) int {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return int(c - 'a')
+	case '0' <= c && c <= '9':
+		return 26 + int(c-'0')
+	}
+	return -1
+}
+
+// filterBits is the size of the lookup filter: a 128 KiB bitset.
+const filterBits = 1 << 20
+
+// maybe reports whether some key of words or deleted may have hash h.
+func (d *Detector) maybe(h uint64) bool { return d.filter.has(int32(h % filterBits)) }
+
+// hashSkip hashes w without its byte at skip (FNV-1a); skip -1 hashes all.
+func hashSkip(w string, skip int) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(w); i++ {
+		if i != skip {
+			h = (h ^ uint64(w[i])) * 1099511628211
+		}
+	}
+	return h
 }
 
 // stemMatches reports whether word w starts with the stem p, forgiving one
@@ -207,31 +287,35 @@ func stemMatches(p pattern, w string) bool {
 	return false
 }
 
-// findParts finds every part of every rule that starts at some token.
+// findParts finds the primary part of every rule wherever its anchor
+// matches a word.
 func (d *Detector) findParts(s *scan) {
 	s.parts = s.parts[:0]
-	for i := range s.toks {
-		for _, id := range s.hits[s.at[i]:s.at[i+1]] {
+	for j := range s.toks {
+		for _, id := range s.hits[s.at[j]:s.at[j+1]] {
 			for _, a := range d.anchors[id] {
-				if s.found(a, i) {
-					continue
-				}
-				if end, ok := s.match(d.rules[a.rule].parts[a.part], i); ok {
-					s.parts = append(s.parts, partHit{a.rule, a.part, int32(i), int32(end)})
+				r := &d.rules[a.rule]
+				p := &r.parts[r.primary]
+				for _, b := range p.back {
+					if i := j - b; i >= 0 {
+						s.try(a.rule, int32(r.primary), p.items, i)
+					}
 				}
 			}
 		}
 	}
 }
 
-// found reports whether part a was already found starting at token i.
-func (s *scan) found(a anchor, i int) bool {
-	for j := len(s.parts) - 1; j >= 0 && s.parts[j].from == int32(i); j-- {
-		if s.parts[j].rule == a.rule && s.parts[j].part == a.part {
-			return true
+// try looks for a part of a rule at token i, once.
+func (s *scan) try(rule, part int32, items []item, i int) {
+	for _, h := range s.parts {
+		if h.rule == rule && h.part == part && h.from == int32(i) {
+			return
 		}
 	}
-	return false
+	if end, ok := s.match(items, i); ok {
+		s.parts = append(s.parts, partHit{rule, part, int32(i), int32(end)})
+	}
 }
 
 // has reports whether token i matches pattern id.
@@ -255,11 +339,28 @@ func (s *scan) match(items []item, i int) (int, bool) {
 }
 
 func (s *scan) matchItem(it item, i int) (int, bool) {
-	if it.alts == nil {
+	if i >= len(s.toks) {
+		return 0, false
+	}
+	if it.list == nil {
 		return i + 1, s.has(i, it.pat)
 	}
-	for _, alt := range it.alts {
-		if j, ok := s.match(alt, i); ok {
+	l := it.list
+	hits := s.hits[s.at[i]:s.at[i+1]]
+	for _, id := range hits {
+		if l.one.has(id) {
+			return i + 1, true
+		}
+	}
+	for _, id := range hits {
+		for _, k := range l.byFirst[id] {
+			if j, ok := s.match(l.multi[k], i); ok {
+				return j, true
+			}
+		}
+	}
+	for _, k := range l.always {
+		if j, ok := s.match(l.multi[k], i); ok {
 			return j, true
 		}
 	}
@@ -281,35 +382,48 @@ func (d *Detector) judge(s *scan) bot.Alarm {
 			}
 		}
 	}
-	// Parts come in token order; sort them by rule to see each rule's parts
-	// together.
-	slices.SortStableFunc(s.parts, func(x, y partHit) int { return int(x.rule) - int(y.rule) })
-	for i := 0; i < len(s.parts); {
-		j := i
-		for j < len(s.parts) && s.parts[j].rule == s.parts[i].rule {
-			j++
+	primaries := len(s.parts)
+	for i := 0; i < primaries; i++ {
+		h := s.parts[i]
+		r := &d.rules[h.rule]
+		if r.kind == not || s.isMasked(h) || (r.kind == danger && a.Danger != "") || (r.kind == selfHarm && a.SelfHarm != "") {
+			continue
 		}
-		r := &d.rules[s.parts[i].rule]
-		if r.kind != not && ((r.kind == danger && a.Danger == "") || (r.kind == selfHarm && a.SelfHarm == "")) {
-			if s.holds(r, s.parts[i:j]) {
-				if r.kind == danger {
-					a.Danger = r.name
-				} else {
-					a.SelfHarm = r.name
-				}
-				if a.Lang == "" {
-					a.Lang = r.lang
-				}
-			}
+		if !s.holds(r, h) {
+			continue
 		}
-		i = j
+		if r.kind == danger {
+			a.Danger = r.name
+		} else {
+			a.SelfHarm = r.name
+		}
+		if a.Lang == "" {
+			a.Lang = r.lang
+		}
 	}
 	return a
 }
 
-// holds reports whether every part of r has a hit outside the mask, all
-// within the window of each other and not overlapping.
-func (s *scan) holds(r *rule, hits []partHit) bool {
+// holds reports whether every part of r has a hit outside the mask near
+// the primary hit h, all within the window of each other and not
+// overlapping. It looks for the other parts only around h.
+func (s *scan) holds(r *rule, h partHit) bool {
+	if len(r.parts) == 1 {
+		return true
+	}
+	reach := window * len(r.parts)
+	from, to := max(0, int(h.from)-reach-8), min(len(s.toks), int(h.to)+reach)
+	mark := len(s.parts)
+	defer func() { s.parts = s.parts[:mark] }()
+	for p := range r.parts {
+		if p == r.primary {
+			continue
+		}
+		for i := from; i < to; i++ {
+			s.try(h.rule, int32(p), r.parts[p].items, i)
+		}
+	}
+	hits := append(s.parts[mark:], h)
 	var chosen [8]partHit
 	return s.choose(len(r.parts), hits, chosen[:0])
 }

@@ -163,13 +163,13 @@ violence = '''
 
 func TestLoadRefusesMistakes(t *testing.T) {
 	cases := map[string]string{
-		"unknown list": "[danger]\nx = '{nope} & me'",
-		"short stem":   "[danger]\nx = 'a*'",
+		"unknown list":  "[danger]\nx = '{nope} & me'",
+		"short stem":    "[danger]\nx = 'a*'",
 		"only optional": "[danger]\nx = '?help'",
-		"not with and": "[not]\nx = 'a & b'",
-		"unknown key":  "[danger]\nx = 'help'\n[dangers]\ny = 'z'",
-		"bad toml":     "[danger\nx = 'help'",
-		"list in list": "[words]\na = 'x'\nb = '{a}'",
+		"not with and":  "[not]\nx = 'a & b'",
+		"unknown key":   "[danger]\nx = 'help'\n[dangers]\ny = 'z'",
+		"bad toml":      "[danger\nx = 'help'",
+		"list in list":  "[words]\na = 'x'\nb = '{a}'",
 	}
 	for name, src := range cases {
 		fsys := fstest.MapFS{"en.toml": &fstest.MapFile{Data: []byte(src)}}
@@ -237,4 +237,15 @@ func BenchmarkDetect(b *testing.B) {
 			d.Detect(msg)
 		}
 	})
+}
+
+// TestDiacriticsFold: a word written with diacritics matches its plain
+// typing, and the other way round.
+func TestDiacriticsFold(t *testing.T) {
+	d := detector(t, map[string]string{"et.toml": "[danger]\nviolence = '''\nta lõi mind\nvõttis\n'''\n"})
+	for _, text := range []string{"ta loi mind", "TA LÕI MIND", "ta löi mind", "ta võttis", "ta vottis"} {
+		if a := d.Detect(text); a.Danger != "danger.violence" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
 }

@@ -94,8 +94,11 @@ func telegramSelfCheck(t *testing.T, fake *telegramtest.Fake, p *telegramtest.Pe
 		r = p.Tap(en("common.yes"))
 		answered++
 	}
-	if answered < 5 || !strings.Contains(r.Text, "7") {
-		t.Fatalf("after %d yes answers the result should count 7 signs: %q", answered, r.Text)
+	if answered != 7 || !strings.Contains(r.Text, en("danger.offer")) {
+		t.Fatalf("after %d yes answers, not free to leave and threats should offer an urgent counsellor first: %q", answered, r.Text)
+	}
+	if r = p.Tap(en("selfcheck.see_result")); !strings.Contains(r.Text, "7") {
+		t.Fatalf("the result should count 7 signs: %q", r.Text)
 	}
 	sent := slices.Clone(p.IDs)
 	if r = p.Say("/clear"); r.Text != en("clear.done") {

@@ -103,12 +103,15 @@ func TestTwilioSelfCheckBySMSAndWhatsApp(t *testing.T) {
 	}
 	r = p.say("exploited")
 	answered := 0
-	for strings.Contains(r, "1. "+en("common.yes")) {
+	for strings.Contains(r, "1. "+en("common.yes")+"\n") {
 		r = p.say("Yes")
 		answered++
 	}
-	if answered != 7 || !strings.Contains(r, "7") {
-		t.Fatalf("after %d yes answers the result should count 7 signs:\n%s", answered, r)
+	if answered != 7 || !strings.Contains(r, en("danger.offer")) {
+		t.Fatalf("after %d yes answers, not free to leave and threats should offer an urgent counsellor first:\n%s", answered, r)
+	}
+	if r = p.say("2"); !strings.Contains(r, "7") {
+		t.Fatalf("the result should count 7 signs:\n%s", r)
 	}
 	if r := p.say("forget me"); !strings.Contains(r, en("erase.done")) {
 		t.Fatalf("erase:\n%s", r)
