@@ -118,7 +118,7 @@ func (k *Desk) Claim(ctx context.Context, c Counsellor, code string) error {
 func (k *Desk) hold(ctx context.Context, qc store.QueueCase) error {
 	err := k.actor.Act(ctx, qc.PID, Action{
 		Event: bot.Claimed, Code: qc.Code, Channel: bot.Channel(qc.Channel),
-		ID: "claim-" + qc.Code + "-" + qc.Counsellor + "-" + qc.Claimed.Format("150405.000"),
+		ID:  "claim-" + qc.Code + "-" + qc.Counsellor + "-" + qc.Claimed.Format("150405.000"),
 		Who: "s", Line: qc.Counsellor + " took the case",
 		Counts: []string{"case.claimed", "wait." + waitBucket(qc.Claimed.Sub(qc.Created))},
 	})
