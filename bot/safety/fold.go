@@ -114,7 +114,8 @@ func appendBase(buf []byte, r rune) []byte {
 // foldWord rewrites buf[start:] in place to the word's matching key, and
 // returns buf cut to the key's end. The key merges the ways one sound is
 // spelt when Cyrillic is typed in Latin letters (kh and x are h; shch and
-// sch are sh; zh is z; ts and tz are c; j and y are i) and every run of one
+// sch are sh; zh is z; ts and tz are c; j and y are i; yo, jo and io are
+// e, as ё is) and every run of one
 // letter into one ("helppp", "pasport"). Lexicon words are folded the same
 // way, so the key only ever compares with another key.
 func foldWord(buf []byte, start int) []byte {
@@ -143,6 +144,11 @@ func foldWord(buf []byte, start int) []byte {
 			c, i = 'c', i+1
 		case c == 'j' || c == 'y':
 			c = 'i'
+			if hasPrefix(rest, "o") { // ё typed yo or jo: бьёт, bjot, b'yot
+				c, i = 'e', i+1
+			}
+		case c == 'i' && hasPrefix(rest, "o"):
+			c, i = 'e', i+1
 		}
 		out = append(out, c)
 	}

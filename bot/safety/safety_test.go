@@ -249,3 +249,13 @@ func TestDiacriticsFold(t *testing.T) {
 		}
 	}
 }
+
+// TestYoFolds: ё, written е or typed yo, jo or io, is one letter.
+func TestYoFolds(t *testing.T) {
+	d := detector(t, map[string]string{"ru.toml": "[danger]\nviolence = '''\nменя бьёт\n'''\n"})
+	for _, text := range []string{"меня бьет", "menya b'yot", "menia bjot", "MENJA BIOT", "меня бьёт"} {
+		if a := d.Detect(text); a.Danger != "danger.violence" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
+}
