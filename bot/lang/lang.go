@@ -161,6 +161,24 @@ func (c *Catalog) Text(lang, id string, vars map[string]string, count *int) (tex
 	return s, ok && err == nil
 }
 
+// aliases name the shipped language that speakers of a language that is
+// not shipped read as their own: Bosnian, Croatian and Montenegrin readers
+// read Serbian in Latin script; Moldovan is Romanian.
+var aliases = map[string]string{"hr": "sr", "bs": "sr", "cnr": "sr", "sh": "sr", "mo": "ro"}
+
+// alias returns the tag of the shipped language t's speakers read, or t.
+func (c *Catalog) alias(t language.Tag) language.Tag {
+	base, _ := t.Base()
+	to, ok := aliases[base.String()]
+	if !ok {
+		return t
+	}
+	if _, shipped := c.messages[to]; !shipped {
+		return t
+	}
+	return language.Make(to)
+}
+
 // Match negotiates a shipped language from hints (language codes or
 // Accept-Language values, best first). It answers only on high confidence:
 // a Russian speaker is not answered in Serbian because Serbian is shipped and
@@ -169,7 +187,9 @@ func (c *Catalog) Match(hints ...string) (code string, ok bool) {
 	var tags []language.Tag
 	for _, h := range hints {
 		if t, _, err := language.ParseAcceptLanguage(h); err == nil {
-			tags = append(tags, t...)
+			for _, tag := range t {
+				tags = append(tags, c.alias(tag))
+			}
 		}
 	}
 	if len(tags) == 0 {

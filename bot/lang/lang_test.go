@@ -87,3 +87,23 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchAliases: Bosnian, Croatian and Montenegrin readers get Serbian,
+// Moldovan readers Romanian, and a Ukrainian phone gets Ukrainian, not the
+// fallback; a language with no shipped kin gets nothing.
+func TestMatchAliases(t *testing.T) {
+	c := catalog(t, map[string]string{"en.toml": sample["en.toml"], "sr.toml": sample["sr.toml"],
+		"ro.toml": "[a]\nhi = \"Salut\"\n", "uk.toml": "[a]\nhi = \"Привіт\"\n"})
+	for hint, want := range map[string]string{"hr": "sr", "bs-BA": "sr", "cnr": "sr", "hr-HR,hr;q=0.9,en;q=0.5": "sr", "mo": "ro", "ro-MD": "ro", "uk-UA": "uk", "uk": "uk"} {
+		if got, ok := c.Match(hint); !ok || got != want {
+			t.Errorf("Match(%q) = %q %v, want %q", hint, got, ok, want)
+		}
+	}
+	if got, ok := c.Match("hr"); ok && got != "sr" {
+		t.Errorf("Match(hr) = %q", got)
+	}
+	noSerbian := catalog(t, map[string]string{"en.toml": sample["en.toml"]})
+	if got, ok := noSerbian.Match("hr"); ok {
+		t.Errorf("without Serbian, Croatian matched %q", got)
+	}
+}
