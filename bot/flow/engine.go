@@ -6,6 +6,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,8 +66,10 @@ type Engine struct {
 	yes    map[string]bool
 	no     map[string]bool
 	// countries maps normalised country names, in every shipped language
-	// and in English, to ISO codes.
+	// and in English, to ISO codes; oneWord lists those of one word and
+	// five letters or more, sorted.
 	countries map[string]string
+	oneWord   []countryName
 	// cancel and place hold the normalised words that cancel a request and
 	// that ask for the place in the queue, in every language.
 	cancel, place map[string]bool
@@ -149,6 +152,15 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		}
 	}
 	e.loadCountries()
+	for name, cc := range otherCountryNames {
+		e.countries[Normalize(name)] = cc
+	}
+	for name, cc := range e.countries {
+		if len(name) >= 5 && !strings.Contains(name, " ") {
+			e.oneWord = append(e.oneWord, countryName{name, cc})
+		}
+	}
+	slices.SortFunc(e.oneWord, func(a, b countryName) int { return strings.Compare(a.name, b.name) })
 	e.findNumbered()
 	return e, nil
 }
@@ -229,7 +241,8 @@ func (e *Engine) loadCountries() {
 			if err != nil || !r.IsCountry() {
 				continue
 			}
-			e.countries[strings.ToLower(code)] = code
+			// A bare code is no name people write, and some are words:
+			// "no" must never be Norway.
 			for _, n := range namers {
 				if name := n.Name(r); name != "" {
 					e.countries[Normalize(name)] = code
@@ -237,6 +250,68 @@ func (e *Engine) loadCountries() {
 			}
 		}
 	}
+}
+
+// country finds the country a free answer names: the whole answer, or a
+// country's name inside it ("I am in Latvia"), also inflected as a
+// sentence inflects it ("в Латвии", "Eestis"). It returns "" when none.
+func (e *Engine) country(norm string) string {
+	if cc := e.countries[norm]; cc != "" {
+		return cc
+	}
+	words := strings.Fields(norm)
+	for n := min(3, len(words)); n >= 1; n-- {
+		for i := 0; i+n <= len(words); i++ {
+			phrase := strings.Join(words[i:i+n], " ")
+			if cc := e.countries[phrase]; cc != "" {
+				return cc
+			}
+			if n == 1 {
+				if cc := e.inflectedCountry(phrase); cc != "" {
+					return cc
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// inflectedCountry matches one word to a one-word country name that differs
+// from it only in the last two letters, as case endings do. Both must be
+// five letters or more, so that short words are never taken for countries.
+func (e *Engine) inflectedCountry(w string) string {
+	if len(w) < 5 {
+		return ""
+	}
+	for _, c := range e.oneWord {
+		if abs(len(c.name)-len(w)) > 2 {
+			continue
+		}
+		stem := max(len(c.name), len(w)) - 2
+		if stem >= 4 && stem <= min(len(c.name), len(w)) && c.name[:stem] == w[:stem] {
+			return c.code
+		}
+	}
+	return ""
+}
+
+// otherCountryNames are names people write that CLDR does not give: the
+// long and short forms of some countries of the helpline's people.
+var otherCountryNames = map[string]string{
+	"Bosnia and Herzegovina": "BA", "Bosnia": "BA", "BiH": "BA", "Bosna i Hercegovina": "BA", "Bosna": "BA",
+	"Kosova": "XK", "Macedonia": "MK", "Turkey": "TR", "Turkiye": "TR", "Moldavia": "MD",
+	"Great Britain": "GB", "England": "GB", "Scotland": "GB", "Wales": "GB", "Holland": "NL",
+}
+
+// countryName is a one-word country name of five letters or more, for
+// inflectedCountry.
+type countryName struct{ name, code string }
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // Languages lists the languages the engine answers in.

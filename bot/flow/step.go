@@ -743,7 +743,7 @@ func (st *stepper) input(n *Node, raw, norm string) (string, bool) {
 			return "", false
 		}
 	case "country":
-		v = st.e.countries[norm]
+		v = st.e.country(norm)
 		if v == "" {
 			return "", false
 		}

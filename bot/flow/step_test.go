@@ -9,6 +9,7 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/flow/flowtest"
 	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/safety"
 )
@@ -292,6 +293,23 @@ func TestLoadRefusesMisspeltKeys(t *testing.T) {
 		_, err := flow.Load(fstestFS(map[string][]byte{"commands.yaml": global, "x.yaml": []byte(src)}))
 		if err == nil || !strings.Contains(err.Error(), "x.yaml:") || !strings.Contains(err.Error(), "unknown key") {
 			t.Errorf("%s: a misspelt key loaded: %v", name, err)
+		}
+	}
+}
+
+// TestCountryInASentence: the country question takes a country named inside
+// a sentence and inflected by it, and never takes "no" for Norway.
+func TestCountryInASentence(t *testing.T) {
+	e, _ := flowtest.Shipped(t)
+	for text, want := range map[string]string{
+		"I am in Latvia": "LV", "в Латвии": "LV", "я сейчас в эстонии": "EE", "olen Soomes": "FI",
+		"Estonia": "EE", "Bosnia and Herzegovina": "BA", "no": "", "I don't know": "", "nope": "",
+	} {
+		now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+		s := bot.Session{Lang: "en", Stack: []bot.Frame{{Flow: "findhelp", Node: "country"}}, Last: now.Unix()}
+		s, _, _ = e.Step(s, bot.Inbound{Text: text}, now)
+		if got := s.Vars["country"]; got != want {
+			t.Errorf("%q: country %q, want %q", text, got, want)
 		}
 	}
 }
