@@ -80,18 +80,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	}
 	mux := w.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		for _, ready := range append([]func(context.Context) error{st.Ping}, w.ready...) {
-			if err := ready(ctx); err != nil {
-				log.Warn("not ready", "err", err)
-				http.Error(rw, "not ready", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		io.WriteString(rw, "ready\n")
-	})
+	mux.Handle("GET /readyz", &readiness{checks: append([]func(context.Context) error{st.Ping}, w.ready...), limit: time.Second, log: log})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

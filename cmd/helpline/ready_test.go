@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpline/helpline/bot/store/redistest"
+)
+
+// TestReadyWhileRedisStalls: while Redis stalls, /readyz answers 503 before
+// the stall ends, says so once in the logs, and is ready again after.
+func TestReadyWhileRedisStalls(t *testing.T) {
+	stalled, err := redistest.Start("--enable-debug-command", "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	srv := startServer(t, map[string]string{"HELPLINE_REDIS_URL": "redis://" + stalled.Addr + "/0", "HELPLINE_SECRET": testSecret})
+	if resp, err := http.Get(srv.url + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz before the stall: %v %v", resp, err)
+	}
+	admin := stalled.Client()
+	defer admin.Close()
+	slept := make(chan struct{})
+	go func() {
+		admin.Do(context.Background(), "DEBUG", "SLEEP", "4")
+		close(slept)
+	}()
+	time.Sleep(100 * time.Millisecond) // let the stall begin
+	for range 2 {
+		resp, err := http.Get(srv.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		select {
+		case <-slept:
+			t.Fatal("/readyz answered only after the stall ended")
+		default:
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("readyz during the stall: %d, want 503", resp.StatusCode)
+		}
+	}
+	<-slept
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(srv.url + "/readyz")
+		if err == nil && resp.StatusCode == http.StatusOK {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not ready again after the stall")
+		}
+	}
+	if n := strings.Count(srv.logs.String(), `"not ready"`); n != 1 {
+		t.Fatalf("the stall was logged %d times, want once:\n%s", n, srv.logs)
+	}
+	if !strings.Contains(srv.logs.String(), "ready again") {
+		t.Fatal("the end of the stall was not logged")
+	}
+}
