@@ -142,6 +142,8 @@ type scan struct {
 	parts   []partHit
 	masked  []bool
 	scratch []byte
+	// ends is the stack of match ends that match tries in turn.
+	ends []int
 }
 
 // Languages lists the languages whose lexicons were loaded, sorted.
@@ -323,48 +325,76 @@ func (s *scan) has(i int, id int32) bool {
 	return i < len(s.toks) && slices.Contains(s.hits[s.at[i]:s.at[i+1]], id)
 }
 
-// match matches items from token i on, greedily, and returns the token
-// after the match.
+// match matches items from token i on and returns the token after the
+// match. It tries every way an item can match, longest first, and an
+// optional item both present and absent, so that a rule matches whenever
+// some reading of it fits the words.
 func (s *scan) match(items []item, i int) (int, bool) {
-	for _, it := range items {
-		j, ok := s.matchItem(it, i)
-		switch {
-		case ok:
-			i = j
-		case !it.optional:
-			return 0, false
+	if len(items) == 0 {
+		return i, true
+	}
+	it := items[0]
+	from := len(s.ends)
+	s.itemEnds(it, i)
+	to := len(s.ends)
+	for k := from; k < to; k++ {
+		if j, ok := s.match(items[1:], s.ends[k]); ok {
+			s.ends = s.ends[:from]
+			return j, true
 		}
 	}
-	return i, true
+	s.ends = s.ends[:from]
+	if it.optional {
+		return s.match(items[1:], i)
+	}
+	return 0, false
 }
 
-func (s *scan) matchItem(it item, i int) (int, bool) {
+// itemEnds appends to s.ends the token after each way item it matches at
+// token i, longest first.
+func (s *scan) itemEnds(it item, i int) {
 	if i >= len(s.toks) {
-		return 0, false
+		return
 	}
 	if it.list == nil {
-		return i + 1, s.has(i, it.pat)
+		if s.has(i, it.pat) {
+			s.ends = append(s.ends, i+1)
+		}
+		return
 	}
+	from := len(s.ends)
 	l := it.list
 	hits := s.hits[s.at[i]:s.at[i+1]]
 	for _, id := range hits {
-		if l.one.has(id) {
-			return i + 1, true
-		}
-	}
-	for _, id := range hits {
 		for _, k := range l.byFirst[id] {
 			if j, ok := s.match(l.multi[k], i); ok {
-				return j, true
+				s.addEnd(from, j)
 			}
 		}
 	}
 	for _, k := range l.always {
 		if j, ok := s.match(l.multi[k], i); ok {
-			return j, true
+			s.addEnd(from, j)
 		}
 	}
-	return 0, false
+	for _, id := range hits {
+		if l.one.has(id) {
+			s.addEnd(from, i+1)
+			break
+		}
+	}
+}
+
+// addEnd adds e to the ends from index from on, longest first, unless it is
+// there.
+func (s *scan) addEnd(from, e int) {
+	if slices.Contains(s.ends[from:], e) {
+		return
+	}
+	s.ends = append(s.ends, e)
+	for k := len(s.ends) - 1; k > from && s.ends[k] > s.ends[k-1]; k-- {
+		s.ends[k], s.ends[k-1] = s.ends[k-1], s.ends[k]
+	}
 }
 
 // judge masks what not rules matched, then returns the first danger and
