@@ -18,7 +18,7 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/time/rate"
 
-	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/store"
 )
 
@@ -28,8 +28,7 @@ const cookieName = "hl_console"
 
 // user is the counsellor of a request.
 type user struct {
-	runner.Counsellor
-	Role  string
+	bot.Counsellor
 	CSRF  string
 	token string
 }
@@ -97,11 +96,11 @@ func (c *Console) session(r *http.Request) (*user, error) {
 	if err != nil || a.Disabled {
 		return nil, err
 	}
-	return &user{Counsellor: counsellorOf(a), Role: a.Role, CSRF: l.CSRF, token: ck.Value}, nil
+	return &user{Counsellor: counsellorOf(a), CSRF: l.CSRF, token: ck.Value}, nil
 }
 
-func counsellorOf(a store.Account) runner.Counsellor {
-	return runner.Counsellor{Name: a.Name, Langs: a.Langs, Capacity: max(1, a.Capacity), Supervisor: a.Role == "supervisor"}
+func counsellorOf(a store.Account) bot.Counsellor {
+	return bot.Counsellor{Name: a.Name, Langs: a.Langs, Capacity: max(1, a.Capacity), Supervisor: a.Role == "supervisor"}
 }
 
 func hashToken(t string) string {

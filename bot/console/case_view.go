@@ -8,8 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/helpline/helpline/bot/runner"
-	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot"
 )
 
 // canned is a canned answer: its English label and its text in the
@@ -20,7 +19,7 @@ type canned struct {
 }
 
 type caseData struct {
-	runner.CaseView
+	bot.CaseView
 	Card   [][2]string
 	Canned []canned
 	WrapUp []string
@@ -58,13 +57,13 @@ func (c *Console) caseLines(w http.ResponseWriter, r *http.Request, u *user) {
 
 // view reads the case of the request for u; it answers the request itself
 // when u may not see it.
-func (c *Console) view(w http.ResponseWriter, r *http.Request, u *user) (runner.CaseView, bool) {
+func (c *Console) view(w http.ResponseWriter, r *http.Request, u *user) (bot.CaseView, bool) {
 	v, err := c.desk.View(r.Context(), u.Counsellor, r.PathValue("code"))
 	switch {
-	case errors.Is(err, store.ErrNotYours):
+	case errors.Is(err, bot.ErrNotYours):
 		http.Error(w, "another counsellor holds this case", http.StatusForbidden)
 		return v, false
-	case errors.Is(err, store.ErrNoCase):
+	case errors.Is(err, bot.ErrNoCase):
 		http.Error(w, "no such case", http.StatusNotFound)
 		return v, false
 	case err != nil:
@@ -114,7 +113,7 @@ func (c *Console) caseReply(w http.ResponseWriter, r *http.Request, u *user) {
 
 func (c *Console) caseTransfer(w http.ResponseWriter, r *http.Request, u *user) {
 	code := r.PathValue("code")
-	var to *runner.Counsellor
+	var to *bot.Counsellor
 	if name := strings.TrimSpace(r.PostFormValue("to")); name != "" {
 		a, err := c.st.GetAccount(r.Context(), name)
 		if err != nil || a.Disabled {
@@ -124,7 +123,7 @@ func (c *Console) caseTransfer(w http.ResponseWriter, r *http.Request, u *user) 
 		t := counsellorOf(a)
 		to = &t
 	}
-	if err := c.desk.Transfer(r.Context(), u.Counsellor, code, to); err != nil && !errors.Is(err, runner.ErrCaseGone) {
+	if err := c.desk.Transfer(r.Context(), u.Counsellor, code, to); err != nil && !errors.Is(err, bot.ErrCaseGone) {
 		c.back(w, r, "/console/case/"+url.PathEscape(code), err)
 		return
 	}
@@ -155,16 +154,16 @@ func (c *Console) caseEnd(w http.ResponseWriter, r *http.Request, u *user) {
 func (c *Console) back(w http.ResponseWriter, r *http.Request, to string, err error) {
 	msg := ""
 	switch {
-	case errors.Is(err, store.ErrTaken), errors.Is(err, store.ErrNoCase):
+	case errors.Is(err, bot.ErrTaken), errors.Is(err, bot.ErrNoCase):
 		msg = "taken"
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, bot.ErrFull):
 		msg = "full"
-	case errors.Is(err, store.ErrLanguage):
+	case errors.Is(err, bot.ErrLanguage):
 		msg = "language"
-	case errors.Is(err, store.ErrNotYours):
+	case errors.Is(err, bot.ErrNotYours):
 		http.Error(w, messages["notyours"], http.StatusForbidden)
 		return
-	case errors.Is(err, runner.ErrCaseGone):
+	case errors.Is(err, bot.ErrCaseGone):
 		msg, to = "gone", "/console/"
 	default:
 		c.fail(w, err)

@@ -17,15 +17,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/store"
 )
 
 // Store is what the console needs of the store.
 type Store interface {
-	Waiting(ctx context.Context) ([]store.QueueCase, error)
-	HeldBy(ctx context.Context, name string) ([]store.QueueCase, error)
-	Active(ctx context.Context) ([]store.QueueCase, error)
+	Waiting(ctx context.Context) ([]bot.Case, error)
+	HeldBy(ctx context.Context, name string) ([]bot.Case, error)
+	Active(ctx context.Context) ([]bot.Case, error)
 	GetAccount(ctx context.Context, name string) (store.Account, error)
 	SaveLogin(ctx context.Context, tokenHash string, l store.ConsoleLogin) error
 	Login(ctx context.Context, tokenHash string) (store.ConsoleLogin, bool, error)
@@ -41,12 +42,12 @@ type Store interface {
 
 // Desk is what the console needs of the counsellor side of the runner.
 type Desk interface {
-	Claim(ctx context.Context, c runner.Counsellor, code string) error
-	Reply(ctx context.Context, c runner.Counsellor, code, text, id string) error
-	Transfer(ctx context.Context, c runner.Counsellor, code string, to *runner.Counsellor) error
-	End(ctx context.Context, c runner.Counsellor, code, wrap, note string) error
-	View(ctx context.Context, c runner.Counsellor, code string) (runner.CaseView, error)
-	CanSee(c runner.Counsellor, qc store.QueueCase, now time.Time) (ok, interpreter bool)
+	Claim(ctx context.Context, c bot.Counsellor, code string) error
+	Reply(ctx context.Context, c bot.Counsellor, code, text, id string) error
+	Transfer(ctx context.Context, c bot.Counsellor, code string, to *bot.Counsellor) error
+	End(ctx context.Context, c bot.Counsellor, code, wrap, note string) error
+	View(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error)
+	CanSee(c bot.Counsellor, qc bot.Case, now time.Time) (ok, interpreter bool)
 }
 
 // Words are the locales: canned answers come from them, in the person's
@@ -215,15 +216,9 @@ func lineClass(who string) string {
 	return "counsellor"
 }
 
-func priorityName(p int) string {
-	switch p {
-	case 2:
-		return "urgent"
-	case 1:
-		return "high"
-	}
-	return "normal"
-}
+// priorityName names a priority, as the pages get it: a number (see
+// caseRow.Priority).
+func priorityName(p bot.Priority) string { return p.String() }
 
 // ago says how long ago t was, to the minute.
 func ago(t time.Time) string {

@@ -3,19 +3,29 @@ package console
 import (
 	"net/http"
 
-	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot"
 )
 
-// queueRow is one waiting case as a counsellor sees it in the queue.
-type queueRow struct {
-	store.QueueCase
-	// Interpreter is true when the case is offered without a shared
+// caseRow is one case as a counsellor sees it in a list: the queue, their
+// own cases, every active case.
+type caseRow struct {
+	bot.Case
+	// Interpreter is true when a waiting case is offered without a shared
 	// language.
 	Interpreter bool
 }
 
+// caseRows are the rows of a list of cases.
+func caseRows(cs []bot.Case) []caseRow {
+	rows := make([]caseRow, len(cs))
+	for i, c := range cs {
+		rows[i] = caseRow{Case: c}
+	}
+	return rows
+}
+
 type queueData struct {
-	Rows []queueRow
+	Rows []caseRow
 	Held int
 }
 
@@ -54,7 +64,7 @@ func (c *Console) queue(r *http.Request, u *user) (queueData, error) {
 	for _, qc := range ws {
 		ok, interp := c.desk.CanSee(u.Counsellor, qc, now)
 		if ok || u.Supervisor {
-			d.Rows = append(d.Rows, queueRow{QueueCase: qc, Interpreter: interp})
+			d.Rows = append(d.Rows, caseRow{Case: qc, Interpreter: interp})
 		}
 	}
 	return d, nil
@@ -67,7 +77,7 @@ func (c *Console) myCases(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, err)
 		return
 	}
-	c.render(w, http.StatusOK, "cases", "", page{Title: "My cases", User: u, CSRF: u.CSRF, Data: held})
+	c.render(w, http.StatusOK, "cases", "", page{Title: "My cases", User: u, CSRF: u.CSRF, Data: caseRows(held)})
 }
 
 func (c *Console) fail(w http.ResponseWriter, err error) {

@@ -18,7 +18,7 @@ func (c *Console) activeList(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	sort.Slice(active, func(i, j int) bool { return active[i].Claimed.Before(active[j].Claimed) })
-	c.render(w, http.StatusOK, "cases", "", page{Title: "All active cases", User: u, CSRF: u.CSRF, Data: active})
+	c.render(w, http.StatusOK, "cases", "", page{Title: "All active cases", User: u, CSRF: u.CSRF, Data: caseRows(active)})
 }
 
 type onlineRow struct {

@@ -14,7 +14,6 @@ import (
 	"github.com/helpline/helpline/bot/flow/flowtest"
 	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/runner"
-	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/locales"
 )
 
@@ -139,9 +138,9 @@ func (f caseFixture) count(addr, want string) int {
 }
 
 // waiting waits until the queue holds n cases.
-func (f caseFixture) waiting(n int) []store.QueueCase {
+func (f caseFixture) waiting(n int) []bot.Case {
 	f.t.Helper()
-	var ws []store.QueueCase
+	var ws []bot.Case
 	waitFor(f.t, fmt.Sprint(n, " waiting cases"), func() bool {
 		ws, _ = f.st.Waiting(context.Background())
 		return len(ws) == n
@@ -158,7 +157,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var anna = runner.Counsellor{Name: "anna", Langs: []string{"en", "et"}, Capacity: 2}
+var anna = bot.Counsellor{Name: "anna", Langs: []string{"en", "et"}, Capacity: 2}
 
 // TestCaseFromHandoffToMenu is the whole life of a case: the handoff
 // queues it and tells the place; a claim tells the person; their messages
@@ -180,7 +179,7 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.received(p.addr, f.en("queue.joined"))
-	if err := f.desk.Claim(ctx, runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}, code); !errors.Is(err, store.ErrTaken) {
+	if err := f.desk.Claim(ctx, bot.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}, code); !errors.Is(err, bot.ErrTaken) {
 		t.Fatalf("a second claim: %v", err)
 	}
 
@@ -222,7 +221,7 @@ func TestCaseFromHandoffToMenu(t *testing.T) {
 	if s := f.session(p.pid()); s.Case != (bot.OpenCase{}) {
 		t.Fatalf("the case stays open after the end: %+v", s.Case)
 	}
-	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "referral_shelter" {
+	if c, _ := f.st.Case(ctx, code); c.State != bot.Closed || c.Wrap != "referral_shelter" {
 		t.Fatalf("ended case %+v", c)
 	}
 	p.say("hello")
@@ -242,21 +241,21 @@ func TestOnlyTheHolderAnswers(t *testing.T) {
 	if err := f.desk.Claim(ctx, anna, code); err != nil {
 		t.Fatal(err)
 	}
-	olga := runner.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}
-	if _, err := f.desk.View(ctx, olga, code); !errors.Is(err, store.ErrNotYours) {
+	olga := bot.Counsellor{Name: "olga", Langs: []string{"en"}, Capacity: 2}
+	if _, err := f.desk.View(ctx, olga, code); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("another counsellor opens the case: %v", err)
 	}
-	if err := f.desk.Reply(ctx, olga, code, "hi", "x"); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.Reply(ctx, olga, code, "hi", "x"); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("another counsellor answers: %v", err)
 	}
-	if err := f.desk.End(ctx, olga, code, "silent", ""); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.End(ctx, olga, code, "silent", ""); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("another counsellor ends: %v", err)
 	}
-	boss := runner.Counsellor{Name: "boss", Supervisor: true}
+	boss := bot.Counsellor{Name: "boss", Supervisor: true}
 	if v, err := f.desk.View(ctx, boss, code); err != nil || v.Mine {
 		t.Fatalf("a supervisor reads: %+v %v", v, err)
 	}
-	if err := f.desk.Reply(ctx, boss, code, "hi", "y"); !errors.Is(err, store.ErrNotYours) {
+	if err := f.desk.Reply(ctx, boss, code, "hi", "y"); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("a supervisor writes into another's case: %v", err)
 	}
 	// Passed back to the queue, the person waits again and the bot talks.
@@ -282,10 +281,10 @@ func TestWaitingPersonCancels(t *testing.T) {
 	p.say("Cancel")
 	f.received(p.addr, f.en("queue.cancelled"))
 	f.waiting(0)
-	if c, _ := f.st.Case(ctx, code); c.State != store.Ended || c.Wrap != "cancelled" {
+	if c, _ := f.st.Case(ctx, code); c.State != bot.Closed || c.Wrap != "cancelled" {
 		t.Fatalf("cancelled case %+v", c)
 	}
-	if err := f.desk.Claim(ctx, anna, code); !errors.Is(err, store.ErrTaken) {
+	if err := f.desk.Claim(ctx, anna, code); !errors.Is(err, bot.ErrTaken) {
 		t.Fatalf("claim of a cancelled case: %v", err)
 	}
 }
@@ -351,7 +350,7 @@ func TestEraseForgetsTheCase(t *testing.T) {
 	p.say("forget me")
 	waitFor(t, "the case forgotten", func() bool {
 		_, err := f.st.Case(ctx, code)
-		return errors.Is(err, store.ErrNoCase)
+		return errors.Is(err, bot.ErrNoCase)
 	})
 	if n, _ := f.st.PersonKeys(ctx, p.pid(), code); n != 0 {
 		t.Fatalf("%d keys of the person left", n)
@@ -359,7 +358,7 @@ func TestEraseForgetsTheCase(t *testing.T) {
 	if held, _ := f.st.HeldBy(ctx, "anna"); len(held) != 0 {
 		t.Fatalf("anna still holds %v", held)
 	}
-	if _, err := f.desk.View(ctx, anna, code); !errors.Is(err, store.ErrNoCase) {
+	if _, err := f.desk.View(ctx, anna, code); !errors.Is(err, bot.ErrNoCase) {
 		t.Fatalf("view of a forgotten case: %v", err)
 	}
 }

@@ -14,42 +14,13 @@ import (
 	"github.com/helpline/helpline/bot/store"
 )
 
-// Counsellor is who acts in the console.
-type Counsellor struct {
-	Name       string
-	Langs      []string
-	Capacity   int
-	Supervisor bool
-}
-
-// Line is one line of a transcript, opened.
-type Line struct {
-	Time time.Time
-	// Who is "p" the person, "c:<name>" a counsellor, "s" the helpline.
-	Who  string
-	Text string
-	// Unsupported is a photo or a voice note the bot cannot show.
-	Unsupported bool
-}
-
-// CaseView is what a counsellor sees of a case: never an address.
-type CaseView struct {
-	store.QueueCase
-	Card  map[string]string
-	Lines []Line
-	// Note is the counsellor's wrap-up note of an ended case.
-	Note string
-	// Mine is true when the viewer holds the case.
-	Mine bool
-}
-
 // DeskStore is what the desk needs of the store's queue.
 type DeskStore interface {
 	Claim(ctx context.Context, code, counsellor string, langs []string, capacity int, interpreter time.Duration, now time.Time) error
 	Transfer(ctx context.Context, code, holder, to string, capacity int) error
 	Finish(ctx context.Context, code, holder, wrap string, now time.Time) error
 	Close(ctx context.Context, code, wrap string, forget bool, now time.Time) error
-	Case(ctx context.Context, code string) (store.QueueCase, error)
+	Case(ctx context.Context, code string) (bot.Case, error)
 	PersonCase(ctx context.Context, pid, code string) (store.PersonCase, error)
 	NotifyConsole(ctx context.Context, note string) error
 }
@@ -97,8 +68,8 @@ func (k *Desk) notify(ctx context.Context, note string) {
 }
 
 // Claim gives a waiting case to c and tells the person a counsellor is
-// there. Of two claims at once one wins; the other gets store.ErrTaken.
-func (k *Desk) Claim(ctx context.Context, c Counsellor, code string) error {
+// there. Of two claims at once one wins; the other gets bot.ErrTaken.
+func (k *Desk) Claim(ctx context.Context, c bot.Counsellor, code string) error {
 	now := k.opts.Now()
 	if err := k.q.Claim(ctx, code, c.Name, c.Langs, c.Capacity, k.opts.Interpreter, now); err != nil {
 		return err
@@ -115,14 +86,14 @@ func (k *Desk) Claim(ctx context.Context, c Counsellor, code string) error {
 // hold tells the person's side that the holder of qc is there. It is
 // idempotent (by the claim's time), so a view of a claimed case repairs a
 // claim whose second half was lost.
-func (k *Desk) hold(ctx context.Context, qc store.QueueCase) error {
+func (k *Desk) hold(ctx context.Context, qc bot.Case) error {
 	err := k.actor.Act(ctx, qc.PID, Action{
-		Event: bot.Claimed, Code: qc.Code, Channel: bot.Channel(qc.Channel),
+		Event: bot.Claimed, Code: qc.Code, Channel: qc.Channel,
 		ID:  "claim-" + qc.Code + "-" + qc.Counsellor + "-" + qc.Claimed.Format("150405.000"),
 		Who: "s", Line: qc.Counsellor + " took the case",
 		Counts: []string{"case.claimed", "wait." + waitBucket(qc.Claimed.Sub(qc.Created))},
 	})
-	if errors.Is(err, ErrCaseGone) {
+	if errors.Is(err, bot.ErrCaseGone) {
 		k.q.Close(ctx, qc.Code, "gone", false, k.opts.Now())
 		k.notify(ctx, "queue")
 	}
@@ -148,32 +119,32 @@ func waitBucket(d time.Duration) string {
 var WaitBuckets = []string{"lt1m", "lt5m", "lt15m", "lt1h", "ge1h"}
 
 // mine reads a case that c holds; a supervisor may act on any open case.
-func (k *Desk) mine(ctx context.Context, c Counsellor, code string) (store.QueueCase, error) {
+func (k *Desk) mine(ctx context.Context, c bot.Counsellor, code string) (bot.Case, error) {
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
 		return qc, err
 	}
-	if qc.State != store.Held {
-		return qc, store.ErrTaken
+	if qc.State != bot.WithCounsellor {
+		return qc, bot.ErrTaken
 	}
 	if qc.Counsellor != c.Name && !c.Supervisor {
-		return qc, store.ErrNotYours
+		return qc, bot.ErrNotYours
 	}
 	return qc, nil
 }
 
 // Reply sends a counsellor's message to the person of a case c holds. id
 // makes the reply idempotent: the same id twice sends once.
-func (k *Desk) Reply(ctx context.Context, c Counsellor, code, text, id string) error {
+func (k *Desk) Reply(ctx context.Context, c bot.Counsellor, code, text, id string) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
 	}
 	if qc.Counsellor != c.Name {
-		return store.ErrNotYours // a supervisor reads, the holder writes
+		return bot.ErrNotYours // a supervisor reads, the holder writes
 	}
 	err = k.actor.Act(ctx, qc.PID, Action{
-		Event: bot.CounsellorSaid, Code: code, Channel: bot.Channel(qc.Channel), Text: text, ID: id,
+		Event: bot.CounsellorSaid, Code: code, Channel: qc.Channel, Text: text, ID: id,
 		Who: "c:" + c.Name, Line: text, Counts: []string{"case.reply"},
 	})
 	if err == nil {
@@ -184,7 +155,7 @@ func (k *Desk) Reply(ctx context.Context, c Counsellor, code, text, id string) e
 
 // Transfer passes a case c holds back to the queue (to == nil) or to
 // another counsellor, and tells the person.
-func (k *Desk) Transfer(ctx context.Context, c Counsellor, code string, to *Counsellor) error {
+func (k *Desk) Transfer(ctx context.Context, c bot.Counsellor, code string, to *bot.Counsellor) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
@@ -197,7 +168,7 @@ func (k *Desk) Transfer(ctx context.Context, c Counsellor, code string, to *Coun
 		return err
 	}
 	k.log.Info("case transferred", "case", code, "from", qc.Counsellor, "to", name)
-	a := Action{Event: bot.Transferred, Code: code, Channel: bot.Channel(qc.Channel), Who: "s", Line: "passed to " + name, Counts: []string{"case.transfer"}}
+	a := Action{Event: bot.Transferred, Code: code, Channel: qc.Channel, Who: "s", Line: "passed to " + name, Counts: []string{"case.transfer"}}
 	if to == nil {
 		a.Event, a.Line = bot.Requeued, "passed back to the queue"
 	}
@@ -211,21 +182,21 @@ func (k *Desk) Transfer(ctx context.Context, c Counsellor, code string, to *Coun
 // the person hears so and is back at the bot's menu. The person's side is
 // written first, so that a crash between the two leaves the case in the
 // counsellor's list, to be ended again, never a person held by nobody.
-func (k *Desk) End(ctx context.Context, c Counsellor, code, wrap, note string) error {
+func (k *Desk) End(ctx context.Context, c bot.Counsellor, code, wrap, note string) error {
 	qc, err := k.mine(ctx, c, code)
 	if err != nil {
 		return err
 	}
 	now := k.opts.Now()
-	a := Action{Event: bot.Ended, Code: code, Channel: bot.Channel(qc.Channel), Who: "s", Line: "ended: " + wrap,
+	a := Action{Event: bot.Ended, Code: code, Channel: qc.Channel, Who: "s", Line: "ended: " + wrap,
 		Counts: []string{"case.wrap." + wrap}}
 	if note != "" {
 		a.Fields = []string{"note", string(k.keys.Seal([]byte(note), qc.PID))}
 	}
-	if err := k.actor.Act(ctx, qc.PID, a); err != nil && !errors.Is(err, ErrCaseGone) {
+	if err := k.actor.Act(ctx, qc.PID, a); err != nil && !errors.Is(err, bot.ErrCaseGone) {
 		return err
 	}
-	if err := k.q.Finish(ctx, code, qc.Counsellor, wrap, now); err != nil && !errors.Is(err, store.ErrTaken) {
+	if err := k.q.Finish(ctx, code, qc.Counsellor, wrap, now); err != nil && !errors.Is(err, bot.ErrTaken) {
 		return err
 	}
 	k.log.Info("case ended", "case", code, "counsellor", c.Name, "wrap", wrap)
@@ -236,17 +207,17 @@ func (k *Desk) End(ctx context.Context, c Counsellor, code, wrap, note string) e
 
 // View shows a case to c: the holder, or a supervisor. The card and the
 // transcript are opened here and never stored open.
-func (k *Desk) View(ctx context.Context, c Counsellor, code string) (CaseView, error) {
+func (k *Desk) View(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error) {
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
-		return CaseView{}, err
+		return bot.CaseView{}, err
 	}
-	v := CaseView{QueueCase: qc, Mine: qc.State == store.Held && qc.Counsellor == c.Name}
+	v := bot.CaseView{Case: qc, Mine: qc.State == bot.WithCounsellor && qc.Counsellor == c.Name}
 	if !v.Mine && !c.Supervisor {
-		return CaseView{}, store.ErrNotYours
+		return bot.CaseView{}, bot.ErrNotYours
 	}
 	if v.Mine {
-		if err := k.hold(ctx, qc); err != nil && !errors.Is(err, ErrCaseGone) {
+		if err := k.hold(ctx, qc); err != nil && !errors.Is(err, bot.ErrCaseGone) {
 			return v, err
 		}
 	}
@@ -265,7 +236,7 @@ func (k *Desk) View(ctx context.Context, c Counsellor, code string) (CaseView, e
 		if err != nil {
 			continue
 		}
-		line := Line{Time: l.Time, Who: l.Who, Text: string(b)}
+		line := bot.Line{Time: l.Time, Who: l.Who, Text: string(b)}
 		if line.Text == unsupportedLine {
 			line.Text, line.Unsupported = "", true
 		}
@@ -277,7 +248,7 @@ func (k *Desk) View(ctx context.Context, c Counsellor, code string) (CaseView, e
 // CanSee reports whether c may take a waiting case now: its language is
 // one of c's, or it has waited past the interpreter time. Interpreter is
 // true when the case is offered to c without a shared language.
-func (k *Desk) CanSee(c Counsellor, qc store.QueueCase, now time.Time) (ok, interpreter bool) {
+func (k *Desk) CanSee(c bot.Counsellor, qc bot.Case, now time.Time) (ok, interpreter bool) {
 	if slices.Contains(c.Langs, qc.Lang) {
 		return true, false
 	}

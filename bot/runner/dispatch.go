@@ -64,10 +64,6 @@ type Courier interface {
 // dispatcher: more messages of one person at once than it retries for.
 var ErrContention = errors.New("session changed too often to commit")
 
-// ErrCaseGone means the person's side of a case is gone: they erased the
-// chat, cancelled, or the case ended.
-var ErrCaseGone = errors.New("the person's case is gone")
-
 // maxAttempts bounds the reads and steps of one message when other messages
 // of the same person commit first. Each conflict means another message
 // committed, so a message loses at most as often as there are other
@@ -144,8 +140,8 @@ func (d *Dispatcher) Handle(ctx context.Context, in bot.Inbound) error {
 // the person's side like a message.
 type Action struct {
 	Event bot.Event
-	// Code is the case acted on: the action fails with ErrCaseGone when the
-	// person's open case is another, or none.
+	// Code is the case acted on: the action fails with bot.ErrCaseGone
+	// when the person's open case is another, or none.
 	Code    string
 	Channel bot.Channel
 	// Text is what the counsellor wrote, for CounsellorSaid.
@@ -188,7 +184,7 @@ func (d *Dispatcher) run(ctx context.Context, pid string, in bot.Inbound, act *A
 		}
 		s := d.session(pid, rec)
 		if act != nil && (rec.Session == nil || rec.Address == nil || s.Case.Code != act.Code) {
-			return ErrCaseGone
+			return bot.ErrCaseGone
 		}
 		now := d.now()
 		next, replies, effects := d.engine.Step(s, in, now)

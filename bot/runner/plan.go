@@ -17,15 +17,15 @@ import (
 // It travels in the person's outbox partition, committed with the step, and
 // Queue.Apply carries it out at least once; every operation is idempotent.
 type op struct {
-	Op       string      `json:"op"` // open, raise, relay, close, forget, place
-	Code     string      `json:"code"`
-	Lang     string      `json:"lang,omitempty"`
-	Channel  bot.Channel `json:"ch,omitempty"`
-	Priority int         `json:"pr,omitempty"`
-	Topic    string      `json:"tp,omitempty"`
-	Flags    []string    `json:"fl,omitempty"`
-	Created  int64       `json:"ct,omitempty"` // Unix ms
-	Wrap     string      `json:"wr,omitempty"`
+	Op       string       `json:"op"` // open, raise, relay, close, forget, place
+	Code     string       `json:"code"`
+	Lang     string       `json:"lang,omitempty"`
+	Channel  bot.Channel  `json:"ch,omitempty"`
+	Priority bot.Priority `json:"pr,omitempty"`
+	Topic    string       `json:"tp,omitempty"`
+	Flags    []string     `json:"fl,omitempty"`
+	Created  int64        `json:"ct,omitempty"` // Unix ms
+	Wrap     string       `json:"wr,omitempty"`
 }
 
 // caseChange is what one step does to the person's case beyond the
@@ -170,7 +170,7 @@ func (p planner) open(ch *caseChange, rec store.Record, channel bot.Channel, lan
 	}
 	w.Fields = []string{"card", string(p.keys.Seal(card, p.pid))}
 	w.TTL = p.sessionTTL
-	ch.ops = append(ch.ops, op{Op: "open", Code: code, Lang: lang, Channel: channel, Priority: int(e.Priority),
+	ch.ops = append(ch.ops, op{Op: "open", Code: code, Lang: lang, Channel: channel, Priority: e.Priority,
 		Topic: e.Topic, Flags: e.Flags, Created: now.UnixMilli()})
 	ch.counts = append(ch.counts, "case.open", "case.lang."+lang, "case.topic."+e.Topic, "case.priority."+e.Priority.String())
 }
@@ -183,7 +183,7 @@ func (p planner) raise(ch *caseChange, code string, pr bot.Priority, flags []str
 		w.Fields = append(w.Fields, "card", string(p.keys.Seal(b, p.pid)))
 		w.TTL = p.sessionTTL
 	}
-	ch.ops = append(ch.ops, op{Op: "raise", Code: code, Priority: int(pr), Flags: flags})
+	ch.ops = append(ch.ops, op{Op: "raise", Code: code, Priority: pr, Flags: flags})
 }
 
 // codeAlphabet has no letters or digits that sound or look alike (no 0/O,

@@ -14,10 +14,10 @@ import (
 
 // QueueStore is what applying operations needs of the store's queue.
 type QueueStore interface {
-	Enqueue(ctx context.Context, c store.QueueCase) (bool, error)
-	Raise(ctx context.Context, code string, p int, flags []string) error
+	Enqueue(ctx context.Context, c bot.Case) (bool, error)
+	Raise(ctx context.Context, code string, p bot.Priority, flags []string) error
 	Close(ctx context.Context, code, wrap string, forget bool, now time.Time) error
-	Waiting(ctx context.Context) ([]store.QueueCase, error)
+	Waiting(ctx context.Context) ([]bot.Case, error)
 	AverageWait(ctx context.Context) (time.Duration, bool, error)
 	TakeNotice(ctx context.Context, code string, place int, gap time.Duration, now time.Time) (bool, error)
 	Append(ctx context.Context, pid string, address []byte, entries ...store.Entry) error
@@ -113,15 +113,15 @@ func (k *Queue) notify(ctx context.Context, note string) {
 
 // enqueue queues a new case and tells the person their place.
 func (k *Queue) enqueue(ctx context.Context, m store.Message, o op) error {
-	qc := store.QueueCase{
-		Code: o.Code, PID: m.PID, Lang: o.Lang, Channel: string(o.Channel), Priority: o.Priority,
+	qc := bot.Case{
+		Code: o.Code, PID: m.PID, Lang: o.Lang, Channel: o.Channel, Priority: o.Priority,
 		Topic: o.Topic, Flags: o.Flags, Created: time.UnixMilli(o.Created),
 	}
 	added, err := k.q.Enqueue(ctx, qc)
 	if err != nil || !added {
 		return err
 	}
-	k.log.Info("case queued", "case", o.Code, "pid", m.PID, "priority", bot.Priority(o.Priority).String())
+	k.log.Info("case queued", "case", o.Code, "pid", m.PID, "priority", o.Priority.String())
 	return k.tellPlace(ctx, m, o.Code, 0)
 }
 
@@ -142,13 +142,13 @@ func (k *Queue) tellPlace(ctx context.Context, m store.Message, code string, gap
 	return k.tell(ctx, qc, m.Address, k.placeReply(ctx, qc.Lang, place))
 }
 
-func placeOf(ws []store.QueueCase, code string) (int, store.QueueCase) {
+func placeOf(ws []bot.Case, code string) (int, bot.Case) {
 	for i, c := range ws {
 		if c.Code == code {
 			return i + 1, c
 		}
 	}
-	return 0, store.QueueCase{}
+	return 0, bot.Case{}
 }
 
 // placeReply says the person's place and an estimated wait, with the
@@ -169,10 +169,10 @@ func (k *Queue) text(lang, id string) string {
 }
 
 // tell sends a reply to the person of a case, on their channel.
-func (k *Queue) tell(ctx context.Context, qc store.QueueCase, address []byte, r bot.Reply) error {
+func (k *Queue) tell(ctx context.Context, qc bot.Case, address []byte, r bot.Reply) error {
 	b, err := r.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	return k.q.Append(ctx, qc.PID, address, store.Entry{Channel: qc.Channel, Reply: b})
+	return k.q.Append(ctx, qc.PID, address, store.Entry{Channel: string(qc.Channel), Reply: b})
 }

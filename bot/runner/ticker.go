@@ -87,7 +87,7 @@ func (t *Ticker) Tick(ctx context.Context) error {
 
 // notice sends a notice to a waiting person, or closes a case whose person
 // no longer waits for it (erased, or the session expired).
-func (t *Ticker) notice(ctx context.Context, qc store.QueueCase, r bot.Reply, now time.Time) error {
+func (t *Ticker) notice(ctx context.Context, qc bot.Case, r bot.Reply, now time.Time) error {
 	rec, err := t.st.Load(ctx, qc.PID)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/bot/store/redistest"
 )
@@ -129,7 +130,7 @@ func queueOnCluster(t *testing.T, st *store.Store) {
 	if ok, err := st.Reserve(ctx, "Q1", "p"); !ok || err != nil {
 		t.Fatalf("reserve: %v %v", ok, err)
 	}
-	if _, err := st.Enqueue(ctx, store.QueueCase{Code: "Q1", PID: "p", Lang: "en", Created: now}); err != nil {
+	if _, err := st.Enqueue(ctx, bot.Case{Code: "Q1", PID: "p", Lang: "en", Created: now}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []error{

@@ -9,51 +9,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// The states of a case in the queue.
-const (
-	Waiting = "wait"
-	Held    = "held"
-	Ended   = "ended"
+	"github.com/helpline/helpline/bot"
 )
-
-// Queue errors, for the console to explain.
-var (
-	// ErrTaken means another counsellor claimed the case first, or it ended.
-	ErrTaken = errors.New("the case is no longer waiting")
-	// ErrFull means the counsellor holds as many cases as they may.
-	ErrFull = errors.New("the counsellor holds as many cases as they may")
-	// ErrLanguage means the case waits for a counsellor of its language.
-	ErrLanguage = errors.New("the case waits for a counsellor of its language")
-	// ErrNotYours means another counsellor holds the case.
-	ErrNotYours = errors.New("another counsellor holds the case")
-	// ErrNoCase means there is no such case.
-	ErrNoCase = errors.New("no such case")
-)
-
-// QueueCase is a case as the queue knows it: no intake card, no transcript,
-// no address.
-type QueueCase struct {
-	Code       string
-	PID        string
-	Lang       string
-	Channel    string
-	Priority   int // 0 normal, 1 high, 2 urgent
-	Topic      string
-	Flags      []string
-	State      string
-	Counsellor string
-	Created    time.Time
-	Claimed    time.Time
-	Ended      time.Time
-	Wrap       string
-	// Transferred is true when a counsellor passed the case on.
-	Transferred bool
-}
 
 // maxPriority is the highest priority: one waiting set per priority.
-const maxPriority = 2
+const maxPriority = int(bot.Urgent)
 
 // reserveTTL is how long a reserved code waits for its case.
 const reserveTTL = time.Hour
@@ -95,9 +56,9 @@ return 1
 
 // Enqueue puts a new case in the queue. It is idempotent: a case already
 // queued (or over) is left as it is, and reported false.
-func (s *Store) Enqueue(ctx context.Context, c QueueCase) (bool, error) {
+func (s *Store) Enqueue(ctx context.Context, c bot.Case) (bool, error) {
 	keys := append([]string{s.keys.queueCase(c.Code)}, s.waitKeys()...)
-	n, err := enqueueScript.Run(ctx, s.rdb, keys, c.Code, c.PID, c.Lang, c.Channel, clampPriority(c.Priority),
+	n, err := enqueueScript.Run(ctx, s.rdb, keys, c.Code, c.PID, c.Lang, string(c.Channel), clampPriority(c.Priority),
 		c.Topic, strings.Join(c.Flags, " "), c.Created.UnixMilli()).Int()
 	if err != nil {
 		return false, fmt.Errorf("enqueue case: %w", err)
@@ -108,7 +69,8 @@ func (s *Store) Enqueue(ctx context.Context, c QueueCase) (bool, error) {
 	return n == 1, nil
 }
 
-func clampPriority(p int) int { return min(max(p, 0), maxPriority) }
+// clampPriority is the number a priority is stored as: its waiting set.
+func clampPriority(p bot.Priority) int { return min(int(p), maxPriority) }
 
 // raiseScript raises an open case's priority and adds flags.
 // KEYS: case, wait0, wait1, wait2. ARGV: code, priority, flags.
@@ -136,7 +98,7 @@ return 1
 `)
 
 // Raise lifts an open case to priority p (never lowers it) and adds flags.
-func (s *Store) Raise(ctx context.Context, code string, p int, flags []string) error {
+func (s *Store) Raise(ctx context.Context, code string, p bot.Priority, flags []string) error {
 	keys := append([]string{s.keys.queueCase(code)}, s.waitKeys()...)
 	err := raiseScript.Run(ctx, s.rdb, keys, code, clampPriority(p), strings.Join(flags, " ")).Err()
 	if err != nil {
@@ -179,7 +141,7 @@ return 1
 // Claim gives a waiting case to counsellor, who speaks langs and may hold
 // capacity cases. A case of another language may be claimed once it has
 // waited interpreter. Of two claims at once, one wins: the other gets
-// ErrTaken.
+// bot.ErrTaken.
 func (s *Store) Claim(ctx context.Context, code, counsellor string, langs []string, capacity int, interpreter time.Duration, now time.Time) error {
 	keys := append([]string{s.keys.queueCase(code)}, s.waitKeys()...)
 	keys = append(keys, s.keys.heldBy(counsellor), s.keys.active(), s.keys.queueMeta())
@@ -196,13 +158,13 @@ func claimResult(n int) error {
 	case 1:
 		return nil
 	case -1:
-		return ErrFull
+		return bot.ErrFull
 	case -2:
-		return ErrLanguage
+		return bot.ErrLanguage
 	case -3:
-		return ErrNotYours
+		return bot.ErrNotYours
 	}
-	return ErrTaken
+	return bot.ErrTaken
 }
 
 // moveScript passes a held case back to the queue or to another counsellor.
@@ -287,20 +249,20 @@ func (s *Store) Finish(ctx context.Context, code, holder, wrap string, now time.
 func (s *Store) Close(ctx context.Context, code, wrap string, forget bool, now time.Time) error {
 	for range 8 {
 		c, err := s.Case(ctx, code)
-		if errors.Is(err, ErrNoCase) {
+		if errors.Is(err, bot.ErrNoCase) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if c.State != Waiting && c.State != Held {
+		if c.State != bot.InQueue && c.State != bot.WithCounsellor {
 			break
 		}
 		err = s.Finish(ctx, code, c.Counsellor, wrap, now)
-		if errors.Is(err, ErrNotYours) {
+		if errors.Is(err, bot.ErrNotYours) {
 			continue // passed on between the read and the script: read again
 		}
-		if err != nil && !errors.Is(err, ErrTaken) {
+		if err != nil && !errors.Is(err, bot.ErrTaken) {
 			return err
 		}
 		break
@@ -348,21 +310,21 @@ func (s *Store) TakeTimeout(ctx context.Context, code string) (bool, error) {
 	return ok, nil
 }
 
-// Case reads one case of the queue; ErrNoCase when there is none.
-func (s *Store) Case(ctx context.Context, code string) (QueueCase, error) {
+// Case reads one case of the queue; bot.ErrNoCase when there is none.
+func (s *Store) Case(ctx context.Context, code string) (bot.Case, error) {
 	m, err := s.rdb.HGetAll(ctx, s.keys.queueCase(code)).Result()
 	if err != nil {
-		return QueueCase{}, fmt.Errorf("read case: %w", err)
+		return bot.Case{}, fmt.Errorf("read case: %w", err)
 	}
 	if m["st"] == "" {
-		return QueueCase{}, ErrNoCase
+		return bot.Case{}, bot.ErrNoCase
 	}
 	return queueCase(code, m), nil
 }
 
 // Waiting lists the waiting cases in the order they are served: urgent
 // first, then by waiting time.
-func (s *Store) Waiting(ctx context.Context) ([]QueueCase, error) {
+func (s *Store) Waiting(ctx context.Context) ([]bot.Case, error) {
 	var codes []string
 	for i := maxPriority; i >= 0; i-- {
 		c, err := s.rdb.ZRange(ctx, s.waitKeys()[i], 0, -1).Result()
@@ -375,7 +337,7 @@ func (s *Store) Waiting(ctx context.Context) ([]QueueCase, error) {
 }
 
 // HeldBy lists the cases a counsellor holds.
-func (s *Store) HeldBy(ctx context.Context, counsellor string) ([]QueueCase, error) {
+func (s *Store) HeldBy(ctx context.Context, counsellor string) ([]bot.Case, error) {
 	codes, err := s.rdb.SMembers(ctx, s.keys.heldBy(counsellor)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read held cases: %w", err)
@@ -384,7 +346,7 @@ func (s *Store) HeldBy(ctx context.Context, counsellor string) ([]QueueCase, err
 }
 
 // Active lists every held case.
-func (s *Store) Active(ctx context.Context) ([]QueueCase, error) {
+func (s *Store) Active(ctx context.Context) ([]bot.Case, error) {
 	codes, err := s.rdb.SMembers(ctx, s.keys.active()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read active cases: %w", err)
@@ -406,7 +368,7 @@ func (s *Store) AverageWait(ctx context.Context) (time.Duration, bool, error) {
 	return time.Duration(n) * time.Second, true, nil
 }
 
-func (s *Store) cases(ctx context.Context, codes []string) ([]QueueCase, error) {
+func (s *Store) cases(ctx context.Context, codes []string) ([]bot.Case, error) {
 	if len(codes) == 0 {
 		return nil, nil
 	}
@@ -420,7 +382,7 @@ func (s *Store) cases(ctx context.Context, codes []string) ([]QueueCase, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read cases: %w", err)
 	}
-	out := make([]QueueCase, 0, len(codes))
+	out := make([]bot.Case, 0, len(codes))
 	for i, code := range codes {
 		if m := cmds[i].Val(); m["st"] != "" {
 			out = append(out, queueCase(code, m))
@@ -429,7 +391,7 @@ func (s *Store) cases(ctx context.Context, codes []string) ([]QueueCase, error) 
 	return out, nil
 }
 
-func queueCase(code string, m map[string]string) QueueCase {
+func queueCase(code string, m map[string]string) bot.Case {
 	unix := func(k string) time.Time {
 		n, err := strconv.ParseInt(m[k], 10, 64)
 		if err != nil || n == 0 {
@@ -439,10 +401,10 @@ func queueCase(code string, m map[string]string) QueueCase {
 	}
 	pr, _ := strconv.Atoi(m["pr"])
 	ct, _ := strconv.ParseInt(m["ct"], 10, 64)
-	return QueueCase{
-		Code: code, PID: m["pid"], Lang: m["lang"], Channel: m["ch"], Priority: pr, Topic: m["tp"],
-		Flags: strings.Fields(m["fl"]), State: m["st"], Counsellor: m["who"],
-		Created: time.UnixMilli(ct), Claimed: unix("cl"), Ended: unix("en"), Wrap: m["wr"],
+	return bot.Case{
+		Code: code, PID: m["pid"], Lang: m["lang"], Channel: bot.Channel(m["ch"]), Priority: bot.Priority(pr), Topic: m["tp"],
+		Flags: strings.Fields(m["fl"]), State: bot.QueueState(m["st"]), Counsellor: m["who"],
+		Created: time.UnixMilli(ct), Claimed: unix("cl"), Wrap: m["wr"],
 		Transferred: m["tr"] == "1",
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/store"
 )
 
-func enqueue(t *testing.T, st *store.Store, code, lang string, priority int, created time.Time) {
+func enqueue(t *testing.T, st *store.Store, code, lang string, priority bot.Priority, created time.Time) {
 	t.Helper()
-	ok, err := st.Enqueue(context.Background(), store.QueueCase{
+	ok, err := st.Enqueue(context.Background(), bot.Case{
 		Code: code, PID: "pid-" + code, Lang: lang, Channel: "web", Priority: priority, Topic: "counsellor", Created: created,
 	})
 	if err != nil || !ok {
@@ -22,7 +23,7 @@ func enqueue(t *testing.T, st *store.Store, code, lang string, priority int, cre
 	}
 }
 
-func codes(cs []store.QueueCase) []string {
+func codes(cs []bot.Case) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.Code
@@ -59,7 +60,7 @@ func TestQueueOrderIsPriorityThenWaitingTime(t *testing.T) {
 		t.Fatalf("the raised case: %+v", w[2])
 	}
 	// Enqueueing again (a redelivered outbox entry) changes nothing.
-	if ok, _ := st.Enqueue(ctx, store.QueueCase{Code: "N-NEW", PID: "pid-N-NEW", Lang: "en", Created: now}); ok {
+	if ok, _ := st.Enqueue(ctx, bot.Case{Code: "N-NEW", PID: "pid-N-NEW", Lang: "en", Created: now}); ok {
 		t.Fatal("a second enqueue of one case was applied")
 	}
 }
@@ -69,7 +70,7 @@ func TestClaimRoutesByLanguageThenFallsBack(t *testing.T) {
 	st, _ := newStore(t, store.Options{})
 	enqueue(t, st, "RU-1", "ru", 0, now.Add(-2*time.Minute))
 	interp := 10 * time.Minute
-	if err := st.Claim(ctx, "RU-1", "anna", []string{"en", "et"}, 3, interp, now); !errors.Is(err, store.ErrLanguage) {
+	if err := st.Claim(ctx, "RU-1", "anna", []string{"en", "et"}, 3, interp, now); !errors.Is(err, bot.ErrLanguage) {
 		t.Fatalf("an English and Estonian counsellor claims a fresh Russian case: %v, want ErrLanguage", err)
 	}
 	// After the interpreter time anyone may take it.
@@ -77,7 +78,7 @@ func TestClaimRoutesByLanguageThenFallsBack(t *testing.T) {
 		t.Fatalf("claim after the interpreter time: %v", err)
 	}
 	c, _ := st.Case(ctx, "RU-1")
-	if c.State != store.Held || c.Counsellor != "anna" {
+	if c.State != bot.WithCounsellor || c.Counsellor != "anna" {
 		t.Fatalf("claimed case: %+v", c)
 	}
 	enqueue(t, st, "RU-2", "ru", 0, now)
@@ -103,7 +104,7 @@ func TestConcurrentClaimsOneWins(t *testing.T) {
 				switch {
 				case err == nil:
 					wins.Add(1)
-				case !errors.Is(err, store.ErrTaken):
+				case !errors.Is(err, bot.ErrTaken):
 					t.Error(err)
 				}
 			})
@@ -129,10 +130,10 @@ func TestCapacityTransferAndFinish(t *testing.T) {
 	}
 	st.Claim(ctx, "A", "anna", []string{"en"}, 2, time.Hour, now)
 	st.Claim(ctx, "B", "anna", []string{"en"}, 2, time.Hour, now)
-	if err := st.Claim(ctx, "C", "anna", []string{"en"}, 2, time.Hour, now); !errors.Is(err, store.ErrFull) {
+	if err := st.Claim(ctx, "C", "anna", []string{"en"}, 2, time.Hour, now); !errors.Is(err, bot.ErrFull) {
 		t.Fatalf("a third case at capacity 2: %v, want ErrFull", err)
 	}
-	if err := st.Transfer(ctx, "A", "olga", "", 2); !errors.Is(err, store.ErrNotYours) {
+	if err := st.Transfer(ctx, "A", "olga", "", 2); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("transfer of another's case: %v", err)
 	}
 	if err := st.Transfer(ctx, "A", "anna", "", 2); err != nil {
@@ -146,7 +147,7 @@ func TestCapacityTransferAndFinish(t *testing.T) {
 		t.Fatalf("with room again: %v", err)
 	}
 	st.Claim(ctx, "A", "olga", []string{"en"}, 1, time.Hour, now)
-	if err := st.Transfer(ctx, "B", "anna", "olga", 1); !errors.Is(err, store.ErrFull) {
+	if err := st.Transfer(ctx, "B", "anna", "olga", 1); !errors.Is(err, bot.ErrFull) {
 		t.Fatalf("transfer to a full counsellor: %v", err)
 	}
 	if err := st.Transfer(ctx, "B", "anna", "ivan", 1); err != nil {
@@ -155,7 +156,7 @@ func TestCapacityTransferAndFinish(t *testing.T) {
 	if c, _ := st.Case(ctx, "B"); c.Counsellor != "ivan" || !c.Transferred {
 		t.Fatalf("transferred case: %+v", c)
 	}
-	if err := st.Finish(ctx, "B", "anna", "legal", now); !errors.Is(err, store.ErrNotYours) {
+	if err := st.Finish(ctx, "B", "anna", "legal", now); !errors.Is(err, bot.ErrNotYours) {
 		t.Fatalf("finish of a passed-on case: %v", err)
 	}
 	if err := st.Finish(ctx, "B", "ivan", "legal", now); err != nil {
@@ -166,7 +167,7 @@ func TestCapacityTransferAndFinish(t *testing.T) {
 		t.Fatalf("active after finish: %v", codes(active))
 	}
 	c, _ := st.Case(ctx, "B")
-	if c.State != store.Ended || c.Wrap != "legal" {
+	if c.State != bot.Closed || c.Wrap != "legal" {
 		t.Fatalf("ended case %+v", c)
 	}
 }

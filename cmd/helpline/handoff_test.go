@@ -46,6 +46,9 @@ func testHandoff(t *testing.T, srv *server, redisURL string, p handoffPerson) {
 	}
 	p.ask()
 	code := waitForCase(t, anna)
+	if _, _, queue := anna.get("/console/queue"); !strings.Contains(queue, `<tr class="p0" data-code="`+code+`"`) {
+		t.Fatalf("the queue row of a normal case is not marked p0:\n%s", queue)
+	}
 	words := []string{"please hurry, my boss is back at six", "he has the keys", "are you there?", "I am in the kitchen now"}
 	p.write(words[0])
 	p.until(en("queue.noted"))
