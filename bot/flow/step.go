@@ -29,6 +29,7 @@ const defaultRetries = 2
 func (e *Engine) Step(s bot.Session, in bot.Inbound, now time.Time) (bot.Session, []bot.Reply, []bot.Effect) {
 	st := stepper{e: e, s: &s}
 	st.step(in, now)
+	st.forgetIntake()
 	s.Last = now.Unix()
 	return s, st.replies(), st.effects
 }
@@ -251,6 +252,22 @@ const (
 	CancelChoice = "case/cancel"
 	KeepChoice   = "case/keep"
 )
+
+// forgetIntake drops what the person answered once it is on the case's
+// card and no flow needs it any more: a session is kept for weeks, a card
+// only as long as its case. The country stays, for the numbers to show; so
+// do the engine's own variables (the risks, the alarm).
+func (st *stepper) forgetIntake() {
+	s := st.s
+	if s.Case.State == bot.NoCase || len(s.Stack) > 0 {
+		return
+	}
+	for k := range s.Vars {
+		if k != "country" && !strings.HasPrefix(k, "_") {
+			delete(s.Vars, k)
+		}
+	}
+}
 
 // resume asks the current question again, or starts a new conversation.
 func (st *stepper) resume(first bool) {

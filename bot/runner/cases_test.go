@@ -52,7 +52,7 @@ func setupCases(t *testing.T, opts caseOptions) caseFixture {
 		runner.DeliveryOptions{Consumer: "t", Backoff: time.Millisecond, Block: 50 * time.Millisecond})
 	f.disp = f.dispatcher(d, 0)
 	cf := caseFixture{fixture: f, desk: runner.NewDesk(f.st, f.disp, f.keys, quiet, runner.DeskOptions{}),
-		ticker: runner.NewTicker(q, f.st, quiet, opts.unclaimed, time.Hour), web: web, cat: cat, t: t}
+		ticker: runner.NewTicker(q, f.st, f.keys, quiet, opts.unclaimed, time.Hour), web: web, cat: cat, t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
@@ -67,13 +67,7 @@ func (f caseFixture) session(pid string) bot.Session {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var s bot.Session
-	if rec.Session != nil {
-		if err := s.UnmarshalBinary(rec.Session); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	return s
+	return f.open(f.t, pid, rec)
 }
 
 func (f caseFixture) en(id string) string { s, _ := f.cat.Text("en", id, nil, nil); return s }
@@ -443,5 +437,39 @@ func TestHeldDangerTellsTheCounsellor(t *testing.T) {
 	f.received(p.addr, "112")
 	if s := f.session(p.pid()); s.Case.State != bot.Held {
 		t.Fatalf("danger words took the person away from the counsellor: %+v", s.Case)
+	}
+}
+
+// TestIntakeAnswersAreNotStoredInClear: what a person answered in the
+// intake (their age, their own words) is nowhere in Redis in clear, and
+// the session no longer holds it once it is on the sealed card.
+func TestIntakeAnswersAreNotStoredInClear(t *testing.T) {
+	ctx := context.Background()
+	f := setupCases(t, caseOptions{})
+	p := &person{f: f, addr: "tok-intake"}
+	for _, text := range []string{"hi", "1", "1", "counsellor", "1", "1", "2", "1", "17", "1", "my boss keeps the keys to the flat"} {
+		p.say(text)
+	}
+	code := f.waiting(1)[0].Code
+	rdb := server.Client()
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		dump, _ := rdb.Dump(ctx, k).Result()
+		for _, secret := range []string{"boss keeps the keys", "safe_now", "help_wanted"} {
+			if strings.Contains(dump, secret) {
+				t.Errorf("%s holds %q in clear", k, secret)
+			}
+		}
+	}
+	if s := f.session(p.pid()); s.Vars["note"] != "" || s.Vars["age"] != "" {
+		t.Fatalf("the session keeps the intake once it is on the card: %v", s.Vars)
+	}
+	v, err := f.desk.View(ctx, bot.Counsellor{Name: "anna", Langs: []string{"en"}, Capacity: 2, Supervisor: true}, code)
+	if err != nil || v.Card["note"] != "my boss keeps the keys to the flat" || v.Card["age"] != "17" {
+		t.Fatalf("the card: %+v %v", v.Card, err)
 	}
 }

@@ -305,16 +305,30 @@ func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Out
 	return o, claimed, err
 }
 
-// session decodes a stored session.
+// session opens and decodes a stored session.
 func (d *Dispatcher) session(pid string, rec store.Record) bot.Session {
-	var s bot.Session
-	if rec.Session != nil {
-		if err := s.UnmarshalBinary(rec.Session); err != nil {
-			d.log.Warn("session unreadable, starting anew", "pid", pid)
-			s = bot.Session{}
-		}
+	s, err := openSession(d.keys, pid, rec)
+	if err != nil {
+		d.log.Warn("session unreadable, starting anew", "pid", pid)
 	}
 	return s
+}
+
+// openSession opens a session stored sealed. A record with no session is
+// the empty session; one that does not open or decode is an error.
+func openSession(keys *secret.Keys, pid string, rec store.Record) (bot.Session, error) {
+	var s bot.Session
+	if rec.Session == nil {
+		return s, nil
+	}
+	b, err := keys.Open(rec.Session, pid)
+	if err == nil {
+		err = s.UnmarshalBinary(b)
+	}
+	if err != nil {
+		return bot.Session{}, err
+	}
+	return s, nil
 }
 
 // stripe picks the lock of a person ID.
@@ -350,7 +364,9 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 		if err != nil {
 			return c, fmt.Errorf("encode session: %w", err)
 		}
-		c.Session = b
+		// Sealed like the address: the session holds what the person
+		// answered.
+		c.Session = d.keys.Seal(b, pid)
 	}
 	ref := in.Ref
 	for _, r := range replies {

@@ -176,8 +176,9 @@ func (p planner) open(ch *caseChange, rec store.Record, channel bot.Channel, lan
 }
 
 // raise lifts an open case: a second handoff with a new card, or an alarm.
+// An empty card (the answers were on the first) leaves the card as it is.
 func (p planner) raise(ch *caseChange, code string, pr bot.Priority, flags []string, card map[string]string) {
-	if card != nil {
+	if len(card) > 0 {
 		b, _ := json.Marshal(card)
 		w := ch.on(code)
 		w.Fields = append(w.Fields, "card", string(p.keys.Seal(b, p.pid)))

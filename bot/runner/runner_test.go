@@ -299,11 +299,24 @@ func (f fixture) lang(t *testing.T, addr string) string {
 	if err != nil || rec.Session == nil {
 		t.Fatalf("load: %v %v", rec, err)
 	}
+	return f.open(t, f.keys.PersonID(bot.Web, addr), rec).Lang
+}
+
+// open opens and decodes a stored session, which is stored sealed.
+func (f fixture) open(t testing.TB, pid string, rec store.Record) bot.Session {
+	t.Helper()
 	var s bot.Session
-	if err := s.UnmarshalBinary(rec.Session); err != nil {
+	if rec.Session == nil {
+		return s
+	}
+	b, err := f.keys.Open(rec.Session, pid)
+	if err != nil {
+		t.Fatalf("the session does not open with the person's key: %v", err)
+	}
+	if err := s.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
-	return s.Lang
+	return s
 }
 
 // TestRememberedRecordsStayCorrectAcrossReplicas: replica A remembers the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
 )
 
@@ -23,6 +24,7 @@ type TickerStore interface {
 // of them send each notice.
 type Ticker struct {
 	q         *Queue
+	keys      *secret.Keys
 	st        TickerStore
 	log       *slog.Logger
 	unclaimed time.Duration
@@ -31,8 +33,8 @@ type Ticker struct {
 
 // NewTicker makes a ticker that looks every Tick and tells a person waiting
 // past unclaimed that nobody is free yet.
-func NewTicker(q *Queue, st TickerStore, log *slog.Logger, unclaimed, every time.Duration) *Ticker {
-	return &Ticker{q: q, st: st, log: log, unclaimed: unclaimed, every: every}
+func NewTicker(q *Queue, st TickerStore, keys *secret.Keys, log *slog.Logger, unclaimed, every time.Duration) *Ticker {
+	return &Ticker{q: q, st: st, keys: keys, log: log, unclaimed: unclaimed, every: every}
 }
 
 // Run ticks until ctx ends.
@@ -92,8 +94,8 @@ func (t *Ticker) notice(ctx context.Context, qc bot.Case, r bot.Reply, now time.
 	if err != nil {
 		return err
 	}
-	var s bot.Session
-	if rec.Session == nil || rec.Address == nil || s.UnmarshalBinary(rec.Session) != nil || s.Case.Code != qc.Code {
+	s, err := openSession(t.keys, qc.PID, rec)
+	if rec.Session == nil || rec.Address == nil || err != nil || s.Case.Code != qc.Code {
 		t.log.Info("case closed: the person no longer waits", "case", qc.Code)
 		err := t.st.Close(ctx, qc.Code, "gone", false, now)
 		t.q.notify(ctx, "queue")

@@ -17,7 +17,7 @@ import (
 // its password once.
 func setupConsole(w *wiring) error {
 	st, cc := w.store, w.cfg
-	ticker := runner.NewTicker(w.queue, st, w.log, cc.Unclaimed, 10*time.Second)
+	ticker := runner.NewTicker(w.queue, st, w.keys, w.log, cc.Unclaimed, 10*time.Second)
 	w.background = append(w.background, ticker.Run)
 	desk := runner.NewDesk(st, w.disp, w.keys, w.log, runner.DeskOptions{Interpreter: cc.Interpreter})
 	con := console.New(st, desk, w.cat, w.log, time.Now, console.Options{WrapUp: cc.WrapUp, Secure: cc.Secure})
