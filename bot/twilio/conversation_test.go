@@ -151,7 +151,7 @@ func TestHelpIsShortOnSMS(t *testing.T) {
 	h := newHarness(t, nil)
 	from := "+79161234500"
 	h.say(from, "привет")
-	r := h.say(from, "помощь")
+	r := h.say(from, "справка")
 	short := h.text("ru", "help.words.sms")
 	if !strings.Contains(r, short) || strings.Contains(r, h.text("ru", "help.words")) {
 		t.Fatalf("HELP by SMS should use the short help:\n%s", r)
@@ -173,7 +173,7 @@ func TestWhatsAppExchange(t *testing.T) {
 	}
 	h.say(from, "eesti")
 	h.say(from, "1")
-	if r := h.say(from, "abi"); !strings.Contains(r, h.text("et", "help.words")) {
+	if r := h.say(from, "juhend"); !strings.Contains(r, h.text("et", "help.words")) {
 		t.Fatalf("WhatsApp gets the full help, not the SMS variant:\n%s", r)
 	}
 }
