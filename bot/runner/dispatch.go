@@ -340,7 +340,10 @@ func stripe(pid string) int {
 
 // commit turns one step into what the store writes.
 func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.Session, replies []bot.Reply, effects []bot.Effect, now time.Time) (store.Commit, error) {
-	c := store.Commit{PID: pid, Version: rec.Version, MsgID: in.ID, Now: now, Address: rec.Address, Kept: rec.Kept}
+	c := store.Commit{PID: pid, Version: rec.Version, Now: now, Address: rec.Address, Kept: rec.Kept}
+	if in.ID != "" {
+		c.MsgID = d.keys.Mark(pid, in.ID)
+	}
 	if c.Address == nil {
 		c.Address = d.keys.Seal([]byte(in.Address), pid)
 	}

@@ -83,6 +83,26 @@ func (k *Keys) PersonID(ch bot.Channel, address string) string {
 	return id
 }
 
+// Mark is the mark of a message seen: a keyed hash of the person and the
+// provider's message ID, 22 characters. It tells a redelivered message from
+// a new one and names neither the person nor the message, so it may
+// outlive an erase.
+func (k *Keys) Mark(pid, msgID string) string {
+	m, ok := k.macs.Get().(hash.Hash)
+	if !ok {
+		m = hmac.New(sha256.New, k.id)
+	}
+	m.Write([]byte{1}) // no channel name starts so: a mark is never a person ID
+	m.Write([]byte(pid))
+	m.Write([]byte{0})
+	m.Write([]byte(msgID))
+	var sum [sha256.Size]byte
+	mark := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
+	m.Reset()
+	k.macs.Put(m)
+	return mark
+}
+
 // Seal encrypts b with AES-256-GCM under a random nonce, bound to ad (the
 // person ID), so that a sealed address cannot be moved to another person.
 func (k *Keys) Seal(b []byte, ad string) []byte {

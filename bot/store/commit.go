@@ -46,7 +46,9 @@ type Commit struct {
 	// Address is the sealed address, kept with the session and written on
 	// every outbox entry so a reply can be sent after an erase.
 	Address []byte
-	// MsgID is the provider's message ID; empty when the channel has none.
+	// MsgID marks the message as seen: a keyed hash of the person and the
+	// provider's message ID (secret.Keys.Mark), so that the mark names
+	// neither; empty when the channel has none.
 	MsgID  string
 	Now    time.Time
 	Out    []Entry
@@ -90,7 +92,7 @@ type CaseWrite struct {
 // commitScript applies a commit atomically. Every key it touches shares the
 // person's hash tag.
 //
-// KEYS: session, dedupe, outbox, stats, then either the case hash and the
+// KEYS: session, marks of messages seen, outbox, stats, then either the case hash and the
 // transcript (a case write) or the other keys of the person (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
@@ -140,7 +142,7 @@ for j = 1, 2 * nlines do
   lines[j] = arg()
 end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], KEYS[2], unpack(KEYS, 5))
+  redis.call('DEL', KEYS[1], unpack(KEYS, 5))
 else
   redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
   if kept ~= '' then
@@ -224,10 +226,10 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 // instead of waiting for its reader to wake.
 func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
 	part := s.keys.partition(c.PID)
-	keys := []string{s.keys.session(c.PID), s.keys.dedupe(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
+	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
 	switch {
 	case c.Session == nil:
-		keys = append(keys, s.keys.person(c.PID, c.Kept)[2:]...)
+		keys = append(keys, s.keys.person(c.PID, c.Kept)[1:]...)
 	case c.Case != nil:
 		keys = append(keys, s.keys.caseOf(c.PID, c.Case.Code), s.keys.transcript(c.PID, c.Case.Code))
 	}

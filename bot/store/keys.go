@@ -15,7 +15,9 @@ import (
 //	P:{NN}:s:<pid>           hash    v version, d session, a sealed address,        Options.SessionTTL after the last message
 //	                                 h open case ("<code> w" waiting, "<code> h"
 //	                                 held), k codes whose case keys are kept
-//	P:{NN}:d:<pid>           zset    provider message IDs seen, scored by time      Options.DedupeTTL
+//	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
+//	                                 person and the provider's message ID, which    last commit; marks older than
+//	                                 names neither), scored by time                 that are trimmed
 //	P:{NN}:w:<pid>           stream  replies waiting for the person's web page      Options.MailboxTTL
 //	P:{NN}:x:<pid>           string  "1" while nothing may be sent to the person  until lifted (START, unblock)
 //	P:{NN}:m:<pid>           zset    sealed Telegram message IDs (both ways) of     TrailTTL (48h) after the last one
@@ -70,7 +72,7 @@ func (k keys) tag(part int) string {
 }
 
 func (k keys) session(pid string) string { return k.tag(k.partition(pid)) + "s:" + pid }
-func (k keys) dedupe(pid string) string  { return k.tag(k.partition(pid)) + "d:" + pid }
+func (k keys) marks(pid string) string   { return k.tag(k.partition(pid)) + "dd" }
 func (k keys) mailbox(pid string) string { return k.tag(k.partition(pid)) + "w:" + pid }
 func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
@@ -106,9 +108,11 @@ func (k keys) stats(part int, day time.Time) string {
 
 // person lists every key that holds something of the person, with the
 // case keys of the codes the session lists as kept: erasing them all
-// forgets the person.
+// forgets the person. The marks of messages seen are not among them: they
+// name no one, and they must outlive an erase, so that a provider's
+// redelivery of an old message is still ignored.
 func (k keys) person(pid string, cases []string) []string {
-	out := []string{k.session(pid), k.dedupe(pid), k.mailbox(pid), k.trail(pid)}
+	out := []string{k.session(pid), k.mailbox(pid), k.trail(pid)}
 	for _, code := range cases {
 		out = append(out, k.caseOf(pid, code), k.transcript(pid, code))
 	}
