@@ -1,9 +1,11 @@
-# The one command that runs every test: go vet, then every test with the race
-# detector. Tests that need Redis start their own redis-server on a free port.
+# The one command that runs every test: go vet, staticcheck (a tool in go.mod),
+# then every test with the race detector. Tests that need Redis start their own
+# redis-server on a free port.
 .PHONY: test run lint bench fuzz
 
 test:
 	go vet ./...
+	go tool staticcheck ./...
 	go test -race -count=1 ./...
 
 run:

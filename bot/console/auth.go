@@ -33,8 +33,6 @@ type user struct {
 	token string
 }
 
-type userKey struct{}
-
 // user wraps h: it needs a login, and for a POST the login's CSRF token.
 // A page without a login redirects to the login page.
 func (c *Console) user(h func(http.ResponseWriter, *http.Request, *user)) http.Handler {

@@ -168,18 +168,6 @@ func hasPrefix(b []byte, s string) bool {
 	return len(b) >= len(s) && string(b[:len(s)]) == s
 }
 
-// fold returns the matching key of one word of a lexicon, or "" when it
-// has no letters or digits.
-func fold(word string) string {
-	buf, toks := tokenize(word, nil, nil)
-	for _, t := range toks {
-		if t.from >= 0 {
-			return string(buf[t.from:t.to])
-		}
-	}
-	return ""
-}
-
 // within1 reports whether a and b are at most one edit apart: one letter
 // added, dropped, changed, or two neighbours swapped.
 func within1(a, b string) bool {

@@ -13,7 +13,8 @@ import (
 	"github.com/helpline/helpline/bot/telegram/telegramtest"
 )
 
-const tenSeconds = 10 * time.Second
+// waitLimit bounds how long a test waits for the fake Bot API to see a call.
+const waitLimit = 10 * time.Second
 
 func updateID(t *testing.T, u []byte) int64 {
 	t.Helper()
@@ -145,7 +146,7 @@ func TestMenu(t *testing.T) {
 	t.Parallel()
 	items := []telegram.MenuItem{{Command: "start", Description: "telegram.start"}, {Command: "clear", Description: "telegram.clear"}, {Command: "nodesc", Description: "telegram.nothing"}}
 	h := newHarness(t, setup{opts: func(o *telegram.Options) { o.Menu = items }})
-	ok := h.fake.Wait(tenSeconds, func(calls []telegramtest.Call) bool {
+	ok := h.fake.Wait(waitLimit, func(calls []telegramtest.Call) bool {
 		n := 0
 		for _, c := range calls {
 			if c.Method == "setMyCommands" {

@@ -95,8 +95,10 @@ func newHarness(t testing.TB, s setup) *harness {
 	ch.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	// A short Block: a shutdown waits for the outbox reads in flight, and
+	// the default 2s would be most of every test's time.
 	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.Telegram: ch}, nil, log,
-		runner.DeliveryOptions{Consumer: "test", Backoff: 20 * time.Millisecond, Drain: time.Second})
+		runner.DeliveryOptions{Consumer: "test", Backoff: 20 * time.Millisecond, Drain: time.Second, Block: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { delivery.Run(ctx) })

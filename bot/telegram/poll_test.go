@@ -72,19 +72,19 @@ func TestPolling(t *testing.T) {
 		}
 		return false
 	}
-	if !h.fake.Wait(tenSeconds, answered) {
+	if !h.fake.Wait(waitLimit, answered) {
 		t.Fatal("the tap was not answered")
 	}
 
 	u, _ := h.fake.Message(chat, "second", "ru")
 	id := updateID(t, u)
 	h.fake.Queue(u)
-	h.fake.Wait(tenSeconds, func([]telegramtest.Call) bool { return fl.left() == 0 })
+	h.fake.Wait(waitLimit, func([]telegramtest.Call) bool { return fl.left() == 0 })
 	if off := h.fake.Offset(); off > id {
 		t.Fatalf("offset %d moved past update %d, which failed", off, id)
 	}
 	p.Next() // the update is fetched again, and answered
-	if !h.fake.Wait(tenSeconds, func([]telegramtest.Call) bool { return h.fake.Offset() > id }) {
+	if !h.fake.Wait(waitLimit, func([]telegramtest.Call) bool { return h.fake.Offset() > id }) {
 		t.Fatal("the offset did not move past the committed update")
 	}
 	h.assertClean(itoa(chat), "привет", "second")

@@ -103,8 +103,10 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 	h.ch.Routes(mux)
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
+	// A short Block: a shutdown waits for the outbox reads in flight, and
+	// the default 2s would be most of every test's time.
 	delivery := runner.NewDelivery(st, keys, map[bot.Channel]bot.Sender{bot.SMS: h.ch, bot.WhatsApp: h.ch}, nil, log,
-		runner.DeliveryOptions{Consumer: "test", Backoff: time.Millisecond})
+		runner.DeliveryOptions{Consumer: "test", Backoff: time.Millisecond, Block: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { delivery.Run(ctx); close(done) }()

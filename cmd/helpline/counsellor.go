@@ -29,7 +29,7 @@ terminal), never from the command line. Accounts live in HELPLINE_REDIS_URL.`
 // runCounsellor manages the console's accounts.
 func runCounsellor(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(counsellorUsage)
+		return usageError(counsellorUsage)
 	}
 	url := getenv("HELPLINE_REDIS_URL")
 	if url == "" {
@@ -48,7 +48,7 @@ func runCounsellor(ctx context.Context, args []string, getenv func(string) strin
 		return listCounsellors(ctx, st, stdout)
 	case "disable", "enable":
 		if len(args) != 2 {
-			return errors.New(counsellorUsage)
+			return usageError(counsellorUsage)
 		}
 		if err := st.SetDisabled(ctx, args[1], args[0] == "disable"); err != nil {
 			return fmt.Errorf("%s %s: %w", args[0], args[1], err)
@@ -56,12 +56,12 @@ func runCounsellor(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprintf(stdout, "%s: %sd\n", args[1], args[0])
 		return nil
 	}
-	return errors.New(counsellorUsage)
+	return usageError(counsellorUsage)
 }
 
 func addCounsellor(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New(counsellorUsage)
+		return usageError(counsellorUsage)
 	}
 	name := args[0]
 	fs := flag.NewFlagSet("counsellor add", flag.ContinueOnError)
@@ -160,3 +160,6 @@ func listCounsellors(ctx context.Context, st *store.Store, stdout io.Writer) err
 	}
 	return nil
 }
+
+// usageError is the error that shows a subcommand's usage text.
+func usageError(text string) error { return errors.New(strings.TrimRight(text, "\n")) }

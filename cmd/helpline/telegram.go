@@ -140,7 +140,7 @@ const telegramUsage = `usage: helpline telegram webhook set|delete|info
 // runTelegram manages the bot's webhook.
 func runTelegram(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) != 2 || args[0] != "webhook" {
-		return errors.New(telegramUsage)
+		return usageError(telegramUsage)
 	}
 	cfg, err := readTelegramConfig(getenv)
 	if err != nil {
@@ -167,7 +167,7 @@ func runTelegram(ctx context.Context, args []string, getenv func(string) string,
 	case "info":
 		return webhookInfo(ctx, api, stdout)
 	}
-	return errors.New(telegramUsage)
+	return usageError(telegramUsage)
 }
 
 func setWebhook(ctx context.Context, api *telegram.API, cfg telegramConfig, stdout io.Writer) error {
