@@ -116,30 +116,44 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "login", "", page{Title: "Log in", Msg: messages[r.URL.Query().Get("msg")]})
 }
 
-// login checks a name and password. Wrong passwords are slowed down: after
-// MaxFailures in a row, each try must wait, twice as long each time (up to
-// 15 minutes), whether its password is right or not; one network address
-// may try 20 times a minute.
+// login checks a name and password. A name that is no valid account name
+// is refused before any work. Wrong passwords are slowed down per name and
+// network address together: after MaxFailures in a row from one address,
+// each try from it must wait, twice as long each time (up to 15 minutes),
+// so a stranger's wrong guesses never lock the counsellor out from their
+// own address. Past a ceiling of failures for the name from everywhere,
+// every try waits a second, which slows a spread-out guesser and locks no
+// one out. At most a few password checks run at once: each takes 19 MiB.
+// One network address may try 20 times a minute.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	password := r.PostFormValue("password")
 	refuse := func(status int, msg string) {
 		c.render(w, status, "login", "", page{Title: "Log in", Msg: msg})
 	}
-	if !c.ips.allow(clientIP(r)) {
+	ip := clientIP(r)
+	if !c.ips.allow(ip) {
 		w.Header().Set("Retry-After", "60")
 		refuse(http.StatusTooManyRequests, "Too many tries. Wait a minute, then try again.")
 		return
 	}
+	if !ValidName(name) || len(password) > maxPassword {
+		refuse(http.StatusUnauthorized, "Wrong name or password.")
+		return
+	}
 	ctx := r.Context()
 	now := c.now()
-	if wait, err := c.backoff(ctx, name, now); err != nil {
+	pair, all := failureKey(name, ip), failureKey(name, "")
+	if wait, err := c.backoff(ctx, pair, now); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	} else if wait > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		refuse(http.StatusTooManyRequests, "Too many wrong passwords. Wait a little, then try again.")
 		return
+	}
+	if n, _, err := c.st.Failures(ctx, all); err == nil && n >= nameCeiling {
+		time.Sleep(time.Second)
 	}
 	a, err := c.st.GetAccount(ctx, name)
 	if err != nil && !errors.Is(err, store.ErrNoAccount) {
@@ -150,13 +164,20 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if hash == "" {
 		hash = dummyHash() // the same work for a name that does not exist
 	}
-	if !CheckPassword(hash, password) || a.Hash == "" || a.Disabled {
-		c.st.Fail(ctx, name, now)
-		c.log.Info("console login refused", "counsellor", name)
+	ok, busy := c.checkPassword(ctx, hash, password)
+	if busy {
+		w.Header().Set("Retry-After", "2")
+		refuse(http.StatusTooManyRequests, "Many people are logging in. Try again in a moment.")
+		return
+	}
+	if !ok || a.Hash == "" || a.Disabled {
+		c.st.Fail(ctx, pair, now)
+		c.st.Fail(ctx, all, now)
+		c.log.Info("console login refused", "name", all)
 		refuse(http.StatusUnauthorized, "Wrong name or password.")
 		return
 	}
-	c.st.ClearFailures(ctx, name)
+	c.st.ClearFailures(ctx, pair)
 	token := randomToken()
 	if err := c.st.SaveLogin(ctx, hashToken(token), store.ConsoleLogin{User: a.Name, CSRF: randomToken()}); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
@@ -167,9 +188,63 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
-// backoff is how long name must still wait before its next try.
-func (c *Console) backoff(ctx context.Context, name string, now time.Time) (time.Duration, error) {
-	n, last, err := c.st.Failures(ctx, name)
+// maxPassword is the longest password checked: argon2 takes any length,
+// and a megabyte of password is no password.
+const maxPassword = 1024
+
+// nameCeiling is how many failures of one name, from every address within
+// the login window, slow each further try of that name by a second.
+const nameCeiling = 50
+
+// hashers bounds the password checks that run at once, and hashWait how
+// long a login waits for one before it is told to try again.
+const (
+	hashers  = 4
+	hashWait = 2 * time.Second
+)
+
+// checkPassword checks password against hash when a slot is free within
+// hashWait; busy is true when none was.
+func (c *Console) checkPassword(ctx context.Context, hash, password string) (ok, busy bool) {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	select {
+	case c.hashing <- struct{}{}:
+	case <-t.C:
+		return false, true
+	case <-ctx.Done():
+		return false, true
+	}
+	defer func() { <-c.hashing }()
+	return CheckPassword(hash, password), false
+}
+
+// failureKey names a counter of failed logins: of name from address ip, or
+// of name from everywhere (ip ""). It is a hash, so that neither an
+// attempted name nor an address is kept or logged in clear, and a name of
+// any length makes a key of one length.
+func failureKey(name, ip string) string {
+	sum := sha256.Sum256([]byte("login\x00" + name + "\x00" + ip))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// ValidName reports whether s can be an account name: 2 to 32 letters,
+// digits, dots, dashes and underscores.
+func ValidName(s string) bool {
+	if len(s) < 2 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// backoff is how long the tries counted under key must still wait.
+func (c *Console) backoff(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	n, last, err := c.st.Failures(ctx, key)
 	if err != nil || n < c.opts.MaxFailures {
 		return 0, err
 	}

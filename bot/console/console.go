@@ -31,9 +31,11 @@ type Store interface {
 	SaveLogin(ctx context.Context, tokenHash string, l store.ConsoleLogin) error
 	Login(ctx context.Context, tokenHash string) (store.ConsoleLogin, bool, error)
 	Logout(ctx context.Context, tokenHash string) error
-	Failures(ctx context.Context, name string) (int, time.Time, error)
-	Fail(ctx context.Context, name string, now time.Time) error
-	ClearFailures(ctx context.Context, name string) error
+	// Failures, Fail and ClearFailures count failed logins under a key
+	// the console makes (a hash of the name, with or without the address).
+	Failures(ctx context.Context, key string) (int, time.Time, error)
+	Fail(ctx context.Context, key string, now time.Time) error
+	ClearFailures(ctx context.Context, key string) error
 	Seen(ctx context.Context, name string, now time.Time) error
 	Online(ctx context.Context, since time.Time) (map[string]time.Time, error)
 	Stats(ctx context.Context, day time.Time) (map[string]int64, error)
@@ -82,6 +84,8 @@ type Console struct {
 	now   func() time.Time
 	pages map[string]*template.Template
 	ips   *ipLimiter
+	// hashing holds a slot per password check running.
+	hashing chan struct{}
 
 	mu      sync.Mutex
 	streams map[chan string]struct{}
@@ -101,6 +105,7 @@ func New(st Store, desk Desk, words Words, log *slog.Logger, now func() time.Tim
 	return &Console{
 		st: st, desk: desk, words: words, log: log, opts: opts, now: now,
 		pages: parsePages(), ips: newIPLimiter(), streams: map[chan string]struct{}{},
+		hashing: make(chan struct{}, hashers),
 	}
 }
 

@@ -142,10 +142,11 @@ func (s *Store) Logout(ctx context.Context, tokenHash string) error {
 	return s.rdb.Del(ctx, s.keys.consoleSession(tokenHash)).Err()
 }
 
-// Failures returns how many logins of name failed in a row within
+// Failures returns how many logins counted under key (the console makes
+// it: a hash, never a name in clear) failed in a row within
 // Options.LoginWindow, and when the last did.
-func (s *Store) Failures(ctx context.Context, name string) (int, time.Time, error) {
-	m, err := s.rdb.HGetAll(ctx, s.keys.loginFailures(name)).Result()
+func (s *Store) Failures(ctx context.Context, key string) (int, time.Time, error) {
+	m, err := s.rdb.HGetAll(ctx, s.keys.loginFailures(key)).Result()
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("read failed logins: %w", err)
 	}
@@ -154,9 +155,9 @@ func (s *Store) Failures(ctx context.Context, name string) (int, time.Time, erro
 	return n, time.UnixMilli(t), nil
 }
 
-// Fail records a failed login of name.
-func (s *Store) Fail(ctx context.Context, name string, now time.Time) error {
-	key := s.keys.loginFailures(name)
+// Fail records a failed login under key.
+func (s *Store) Fail(ctx context.Context, counter string, now time.Time) error {
+	key := s.keys.loginFailures(counter)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HIncrBy(ctx, key, "n", 1)
 		p.HSet(ctx, key, "t", now.UnixMilli())
@@ -169,9 +170,9 @@ func (s *Store) Fail(ctx context.Context, name string, now time.Time) error {
 	return nil
 }
 
-// ClearFailures forgets the failed logins of name, after a good one.
-func (s *Store) ClearFailures(ctx context.Context, name string) error {
-	return s.rdb.Del(ctx, s.keys.loginFailures(name)).Err()
+// ClearFailures forgets the failed logins under key, after a good one.
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	return s.rdb.Del(ctx, s.keys.loginFailures(key)).Err()
 }
 
 // Seen marks a counsellor online now.

@@ -50,7 +50,8 @@ import (
 //	                                 languages, capacity, disabled
 //	P:{q}:users              set     every account name                             none
 //	P:{q}:cs:<sha256>        hash    a console session: user, CSRF token           Options.ConsoleTTL
-//	P:{q}:lf:<user>          hash    failed logins: n count, t last time            Options.LoginWindow after the last failure
+//	P:{q}:lf:<hash>          hash    failed logins under a hash of a name (and an   Options.LoginWindow after the last failure
+//	                                 address): n count, t last time
 //	P:{q}:online             zset    counsellors by last request time               entries older than a day are trimmed
 //	P:console                pubsub  "queue" and "case <code>" notes to consoles    not stored
 //

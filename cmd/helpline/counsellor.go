@@ -72,7 +72,7 @@ func addCounsellor(ctx context.Context, st *store.Store, args []string, stdin io
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if !validName(name) || !slices.Contains([]string{"counsellor", "supervisor"}, *role) || *capacity < 1 {
+	if !console.ValidName(name) || !slices.Contains([]string{"counsellor", "supervisor"}, *role) || *capacity < 1 {
 		return fmt.Errorf("a name is 2 to 32 letters, digits, dots or dashes; role counsellor or supervisor; capacity 1 or more")
 	}
 	password, err := readPassword(stdin, stdout)
@@ -95,18 +95,6 @@ func addCounsellor(ctx context.Context, st *store.Store, args []string, stdin io
 	}
 	fmt.Fprintf(stdout, "%s: added, %s, languages %s, up to %d cases\n", name, *role, strings.Join(ls, " "), *capacity)
 	return nil
-}
-
-func validName(s string) bool {
-	if len(s) < 2 || len(s) > 32 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // readPassword reads the password: on a terminal it asks twice without
