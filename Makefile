@@ -23,6 +23,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./bot/flow/
 	go test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) ./bot/flow/
 	go test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./bot/flow/
+	go test -run '^$$' -fuzz FuzzDetect -fuzztime $(FUZZTIME) ./bot/safety/
 	go test -run '^$$' -fuzz FuzzSessionDecode -fuzztime $(FUZZTIME) ./bot/
 	go test -run '^$$' -fuzz FuzzReplyDecode -fuzztime $(FUZZTIME) ./bot/
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./bot/telegram/
