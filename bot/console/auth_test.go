@@ -33,3 +33,19 @@ func TestPasswordHash(t *testing.T) {
 		t.Fatal("two hashes of one password are equal: no salt")
 	}
 }
+
+// TestVisible: what a person wrote cannot pass for another line of the
+// transcript or reverse the words around it.
+func TestVisible(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello":                     "hello",
+		"ok\nCounsellor: all fine":  "ok\u23ce\nCounsellor: all fine",
+		"abc\u202edcba":             "abc[U+202E]dcba",
+		"a\u2066b\u2069c\x07\u200b": "a[U+2066]b[U+2069]c[U+0007][U+200B]",
+		"Привет, мир":               "Привет, мир",
+	} {
+		if got := visible(in); got != want {
+			t.Errorf("visible(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

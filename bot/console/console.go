@@ -9,6 +9,7 @@ package console
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/runner"
@@ -154,12 +156,13 @@ func secure(h http.Handler) http.Handler {
 // parsePages parses each page with the layout: one template set per page.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"ago":   ago,
-		"flags": runner.Flags,
-		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-		"prio":  priorityName,
-		"clock": func(t time.Time) string { return t.Format("15:04") },
-		"who":   lineClass,
+		"ago":     ago,
+		"flags":   runner.Flags,
+		"label":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"prio":    priorityName,
+		"visible": visible,
+		"clock":   func(t time.Time) string { return t.Format("15:04") },
+		"who":     lineClass,
 		"whoName": func(w string) string {
 			if name, ok := strings.CutPrefix(w, "c:"); ok {
 				return name
@@ -224,6 +227,27 @@ func lineClass(who string) string {
 // priorityName names a priority, as the pages get it: a number (see
 // caseRow.Priority).
 func priorityName(p bot.Priority) string { return p.String() }
+
+// visible shows what a person wrote so that it cannot pass for something
+// else on the page: a new line shows as ⏎ before the break, so that it
+// cannot start what looks like another line of the transcript, and a
+// direction override or isolate (which could reverse the words around it)
+// and every other control character show as their code point, [U+202E]. The template isolates the
+// text's direction with <bdi> as well.
+func visible(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString("\u23ce\n") // ⏎: the next line is the same message
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u200b', r == '\ufeff':
+			fmt.Fprintf(&b, "[U+%04X]", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 // ago says how long ago t was, to the minute.
 func ago(t time.Time) string {
