@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -38,7 +39,39 @@ type config struct {
 	Unclaimed     time.Duration   // HELPLINE_UNCLAIMED_AFTER
 	Interpreter   time.Duration   // HELPLINE_INTERPRETER_AFTER
 	TranscriptTTL time.Duration   // HELPLINE_TRANSCRIPT_TTL
-	Secure        bool            // HELPLINE_CONSOLE_SECURE
+	// Secure marks the console cookie Secure (HELPLINE_CONSOLE_SECURE): on
+	// by default, off only when set to false or when serving loopback
+	// alone (see secureCookies).
+	Secure    bool
+	secureSet string
+}
+
+// secureCookies decides whether the console's cookie is Secure once the
+// address to serve is known: yes, unless HELPLINE_CONSOLE_SECURE=false says
+// otherwise or nothing but this machine can reach the server (a loopback
+// address, where a browser has no TLS to use).
+func (c *config) secureCookies() {
+	switch c.secureSet {
+	case "true":
+		c.Secure = true
+	case "false":
+		c.Secure = false
+	default:
+		c.Secure = !loopback(c.Addr)
+	}
+}
+
+// loopback reports whether addr (host:port) serves this machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // open reports whether counsellors are at work, by the opening hours; nil
@@ -83,7 +116,11 @@ func readConfig(getenv func(string) string) (config, error) {
 			}
 		}
 	}
-	c.Secure = getenv("HELPLINE_CONSOLE_SECURE") == "true"
+	switch c.secureSet = getenv("HELPLINE_CONSOLE_SECURE"); c.secureSet {
+	case "", "true", "false":
+	default:
+		e.fail(fmt.Errorf("HELPLINE_CONSOLE_SECURE=%q: want true or false", c.secureSet))
+	}
 	if path := getenv("HELPLINE_HOURS_FILE"); path != "" {
 		b, err := os.ReadFile(path)
 		if err == nil {

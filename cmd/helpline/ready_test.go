@@ -63,3 +63,27 @@ func TestReadyWhileRedisStalls(t *testing.T) {
 		t.Fatal("the end of the stall was not logged")
 	}
 }
+
+// TestSecureCookiesByDefault: the console cookie is Secure unless the server
+// serves loopback alone or the setting says false.
+func TestSecureCookiesByDefault(t *testing.T) {
+	for _, c := range []struct {
+		addr, set string
+		want      bool
+	}{
+		{":8080", "", true}, {"0.0.0.0:8080", "", true}, {"10.1.2.3:80", "", true},
+		{"localhost:8080", "", false}, {"127.0.0.1:0", "", false}, {"[::1]:8080", "", false},
+		{":8080", "false", false}, {"localhost:8080", "true", true},
+	} {
+		cfg := config{Addr: c.addr, secureSet: c.set}
+		cfg.secureCookies()
+		if cfg.Secure != c.want {
+			t.Errorf("addr %q, HELPLINE_CONSOLE_SECURE=%q: Secure %v, want %v", c.addr, c.set, cfg.Secure, c.want)
+		}
+	}
+	if _, err := readConfig(func(k string) string {
+		return map[string]string{"HELPLINE_CONSOLE_SECURE": "yes"}[k]
+	}); err == nil {
+		t.Error("HELPLINE_CONSOLE_SECURE=yes was accepted")
+	}
+}

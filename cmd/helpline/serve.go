@@ -64,6 +64,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 			cfg.Addr = "localhost:8080" // the demo mode serves this machine only
 		}
 	}
+	cfg.secureCookies()
 	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL, CaseTTL: cfg.TranscriptTTL})
 	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
 	queue := runner.NewQueue(st, cat, log, runner.QueueOptions{})
