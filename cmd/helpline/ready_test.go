@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,5 +86,19 @@ func TestSecureCookiesByDefault(t *testing.T) {
 		return map[string]string{"HELPLINE_CONSOLE_SECURE": "yes"}[k]
 	}); err == nil {
 		t.Error("HELPLINE_CONSOLE_SECURE=yes was accepted")
+	}
+}
+
+// TestDemoStaysOnThisMachine: with no Redis URL, the embedded demo refuses
+// an address other machines reach, unless told so.
+func TestDemoStaysOnThisMachine(t *testing.T) {
+	env := map[string]string{"HELPLINE_ADDR": ":0"}
+	var out strings.Builder
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HELPLINE_DEMO_ANYWHERE") {
+		t.Fatalf("the demo on every interface: %v", err)
+	}
+	if strings.Contains(out.String(), "password") {
+		t.Fatalf("a demo password was printed for a demo that does not run: %q", out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/helpline/helpline/bot/secret"
 )
 
 // openRedis connects to HELPLINE_REDIS_URL: a single Redis
@@ -54,6 +57,8 @@ func openRedis(rawURL string, pool int, log *slog.Logger) (redis.UniversalClient
 // wall clock so that keys expire as they would in Redis.
 func embeddedRedis(log *slog.Logger) (redis.UniversalClient, func(), error) {
 	m := miniredis.NewMiniRedis()
+	password := base64.RawURLEncoding.EncodeToString(secret.Random())
+	m.RequireAuth(password) // nothing else on this machine may read it
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, nil, fmt.Errorf("start the embedded Redis: %w", err)
 	}
@@ -73,6 +78,6 @@ func embeddedRedis(log *slog.Logger) (redis.UniversalClient, func(), error) {
 			}
 		}
 	}()
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password})
 	return rdb, func() { close(stop); rdb.Close(); m.Close() }, nil
 }

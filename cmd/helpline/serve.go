@@ -64,6 +64,9 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 			cfg.Addr = "localhost:8080" // the demo mode serves this machine only
 		}
 	}
+	if cfg.RedisURL == "" && !loopback(cfg.Addr) && getenv("HELPLINE_DEMO_ANYWHERE") != "true" {
+		return fmt.Errorf("no HELPLINE_REDIS_URL: the embedded demo, with its demo counsellor, serves this machine only, and HELPLINE_ADDR=%s is not a loopback address. Set HELPLINE_REDIS_URL for a real deployment, HELPLINE_ADDR=localhost:8080 for the demo, or HELPLINE_DEMO_ANYWHERE=true to show the demo on every interface", cfg.Addr)
+	}
 	cfg.secureCookies()
 	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL, CaseTTL: cfg.TranscriptTTL})
 	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
