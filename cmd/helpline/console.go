@@ -44,6 +44,10 @@ func addDemoCounsellor(w *wiring, st *store.Store) error {
 	if err != nil && !errors.Is(err, store.ErrAccountExists) {
 		return err
 	}
-	fmt.Fprintf(w.stdout, "helpline: demo counsellor for /console/: name demo, password %s (shown once)\n", password)
+	// Printed once the port is open: a password for a server that could
+	// not start would be of no use.
+	w.started = append(w.started, func(url string) {
+		fmt.Fprintf(w.stdout, "helpline: demo counsellor for %s/console/: name demo, password %s (shown once)\n", url, password)
+	})
 	return nil
 }

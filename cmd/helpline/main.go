@@ -31,11 +31,21 @@ func main() {
 	}
 }
 
+// isHelp reports whether arg asks for the usage.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 // run is the whole program, with its world passed in so tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "serve" && len(args) > 0 {
+		if isHelp(args[0]) {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		return fmt.Errorf("serve takes no arguments, got %q: it is set up with HELPLINE_* environment variables (the README lists them)\n%s", args, usage)
 	}
 	switch cmd {
 	case "serve":

@@ -68,7 +68,9 @@ func startServer(t *testing.T, env map[string]string) *server {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if line := stdout.String(); strings.Contains(line, "web chat on ") {
-			s.url = strings.TrimSuffix(strings.TrimSpace(strings.SplitN(line, "web chat on ", 2)[1]), "/")
+			rest := strings.SplitN(line, "web chat on ", 2)[1]
+			rest, _, _ = strings.Cut(rest, "\n")
+			s.url = strings.TrimSuffix(strings.TrimSpace(rest), "/")
 		}
 	}
 	if resp, err := http.Get(s.url + "/healthz"); err != nil || resp.StatusCode != 200 {

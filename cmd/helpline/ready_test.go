@@ -102,3 +102,17 @@ func TestDemoStaysOnThisMachine(t *testing.T) {
 		t.Fatalf("a demo password was printed for a demo that does not run: %q", out.String())
 	}
 }
+
+// TestHelpAndUsage: -h and --help print the usage and start nothing; serve
+// refuses arguments it does not take.
+func TestHelpAndUsage(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"serve", "--help"}} {
+		var out strings.Builder
+		if err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage: helpline") {
+			t.Errorf("%q: %v %q", args, err, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"serve", "--port=9"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HELPLINE_") {
+		t.Errorf("serve with a flag it does not take: %v", err)
+	}
+}

@@ -88,7 +88,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen on %s (set HELPLINE_ADDR to serve elsewhere, such as localhost:8081): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	for _, f := range w.onShutdown {
@@ -111,6 +111,10 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	url := "http://" + ln.Addr().String()
 	log.Info("serving", "url", url, "languages", cat.Languages(), "channels", len(w.senders))
 	fmt.Fprintf(stdout, "helpline: web chat on %s/\n", url)
+	fmt.Fprintf(stdout, "helpline: counsellor console on %s/console/\n", url)
+	for _, f := range w.started {
+		f(url)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -150,6 +154,7 @@ type wiring struct {
 	senders    map[bot.Channel]bot.Sender
 	background []func(ctx context.Context)   // run until shutdown
 	onShutdown []func()                      // called when shutdown begins
+	started    []func(url string)            // called once the port is open
 	ready      []func(context.Context) error // checked by /readyz
 }
 
