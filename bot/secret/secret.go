@@ -69,18 +69,7 @@ func Random() []byte {
 // PersonID is the pseudonymous ID of the person at address on channel: an
 // HMAC-SHA256 truncated to 128 bits, 22 characters of base64url.
 func (k *Keys) PersonID(ch bot.Channel, address string) string {
-	m, ok := k.macs.Get().(hash.Hash)
-	if !ok {
-		m = hmac.New(sha256.New, k.id)
-	}
-	m.Write([]byte(ch))
-	m.Write([]byte{0})
-	m.Write([]byte(address))
-	var sum [sha256.Size]byte
-	id := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
-	m.Reset()
-	k.macs.Put(m)
-	return id
+	return k.mac([]byte(ch), []byte{0}, []byte(address))
 }
 
 // Mark is the mark of a message seen: a keyed hash of the person and the
@@ -88,19 +77,25 @@ func (k *Keys) PersonID(ch bot.Channel, address string) string {
 // a new one and names neither the person nor the message, so it may
 // outlive an erase.
 func (k *Keys) Mark(pid, msgID string) string {
+	// No channel name starts with 1: a mark is never a person ID.
+	return k.mac([]byte{1}, []byte(pid), []byte{0}, []byte(msgID))
+}
+
+// mac is the keyed HMAC-SHA256 of the parts, truncated to 128 bits, 22
+// characters of base64url.
+func (k *Keys) mac(parts ...[]byte) string {
 	m, ok := k.macs.Get().(hash.Hash)
 	if !ok {
 		m = hmac.New(sha256.New, k.id)
 	}
-	m.Write([]byte{1}) // no channel name starts so: a mark is never a person ID
-	m.Write([]byte(pid))
-	m.Write([]byte{0})
-	m.Write([]byte(msgID))
+	for _, p := range parts {
+		m.Write(p)
+	}
 	var sum [sha256.Size]byte
-	mark := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
+	id := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
 	m.Reset()
 	k.macs.Put(m)
-	return mark
+	return id
 }
 
 // Seal encrypts b with AES-256-GCM under a random nonce, bound to ad (the
