@@ -30,6 +30,10 @@ type Actor interface {
 	Act(ctx context.Context, pid string, a Action) error
 }
 
+// DefaultInterpreter is how long a case waits for a counsellor of its
+// language when DeskOptions leave it zero.
+const DefaultInterpreter = 10 * time.Minute
+
 // DeskOptions tune the desk. Zero values take the defaults.
 type DeskOptions struct {
 	// Interpreter is how long a case waits for a counsellor of its
@@ -53,7 +57,7 @@ type Desk struct {
 // NewDesk makes the desk.
 func NewDesk(q DeskStore, actor Actor, keys *secret.Keys, log *slog.Logger, opts DeskOptions) *Desk {
 	if opts.Interpreter <= 0 {
-		opts.Interpreter = 10 * time.Minute
+		opts.Interpreter = DefaultInterpreter
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -40,18 +40,27 @@ type Options struct {
 	LoginWindow time.Duration
 }
 
+// The lifetimes a store keeps when its options leave them zero; the
+// configuration states them from here.
+const (
+	DefaultPartitions = 16
+	DefaultSessionTTL = 30 * 24 * time.Hour
+	DefaultDedupeTTL  = 24 * time.Hour
+	DefaultCaseTTL    = 7 * 24 * time.Hour
+)
+
 func (o *Options) defaults() {
 	if o.Prefix == "" {
 		o.Prefix = "hl"
 	}
 	if o.Partitions <= 0 {
-		o.Partitions = 16
+		o.Partitions = DefaultPartitions
 	}
 	if o.SessionTTL <= 0 {
-		o.SessionTTL = 30 * 24 * time.Hour
+		o.SessionTTL = DefaultSessionTTL
 	}
 	if o.DedupeTTL <= 0 {
-		o.DedupeTTL = 24 * time.Hour
+		o.DedupeTTL = DefaultDedupeTTL
 	}
 	if o.MailboxTTL <= 0 {
 		o.MailboxTTL = time.Hour
@@ -60,7 +69,7 @@ func (o *Options) defaults() {
 		o.StatsTTL = 400 * 24 * time.Hour
 	}
 	if o.CaseTTL <= 0 {
-		o.CaseTTL = 7 * 24 * time.Hour
+		o.CaseTTL = DefaultCaseTTL
 	}
 	if o.ConsoleTTL <= 0 {
 		o.ConsoleTTL = 12 * time.Hour

@@ -10,6 +10,8 @@ import (
 
 	"github.com/helpline/helpline/bot/console"
 	"github.com/helpline/helpline/bot/hours"
+	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/store"
 )
 
 // config is every HELPLINE_* setting of serve, read once here and passed
@@ -97,16 +99,16 @@ func readConfig(getenv func(string) string) (config, error) {
 		CPUProfile: getenv("HELPLINE_CPUPROFILE"),
 	}
 	e := env{getenv: getenv}
-	c.Partitions = e.num("HELPLINE_PARTITIONS", 16)
+	c.Partitions = e.num("HELPLINE_PARTITIONS", store.DefaultPartitions)
 	c.WebPerMinute = e.num("HELPLINE_WEB_RATE", 30)
 	c.Remember = e.num("HELPLINE_REMEMBER", 100_000)
-	c.SessionTTL = e.dur("HELPLINE_SESSION_TTL", 30*24*time.Hour)
+	c.SessionTTL = e.dur("HELPLINE_SESSION_TTL", store.DefaultSessionTTL)
 	c.RestartAfter = e.dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
-	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", 24*time.Hour)
+	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", store.DefaultDedupeTTL)
 	c.ShutdownGrace = e.dur("HELPLINE_SHUTDOWN_GRACE", 15*time.Second)
 	c.Unclaimed = e.dur("HELPLINE_UNCLAIMED_AFTER", 15*time.Minute)
-	c.Interpreter = e.dur("HELPLINE_INTERPRETER_AFTER", 10*time.Minute)
-	c.TranscriptTTL = e.dur("HELPLINE_TRANSCRIPT_TTL", 7*24*time.Hour)
+	c.Interpreter = e.dur("HELPLINE_INTERPRETER_AFTER", runner.DefaultInterpreter)
+	c.TranscriptTTL = e.dur("HELPLINE_TRANSCRIPT_TTL", store.DefaultCaseTTL)
 	c.WrapUp = console.DefaultWrapUp
 	if v := getenv("HELPLINE_WRAPUP"); v != "" {
 		c.WrapUp = nil
