@@ -84,6 +84,9 @@ func (st *stepper) step(in bot.Inbound, now time.Time) {
 	}
 	if in.Unsupported {
 		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Replies.Unsupported})
+		if s.Case.State == bot.Waiting && len(s.Stack) == 0 {
+			return // passed on to the case; no need to start anew
+		}
 		st.resume(first)
 		return
 	}

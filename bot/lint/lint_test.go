@@ -10,16 +10,18 @@ import (
 
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/safety"
 )
 
 // edit replaces old with new in one file of the test content; an empty old
 // appends new.
 type edit struct{ file, old, new string }
 
-// load reads testdata/good with the edits applied. It fails the test when
-// an edit does not apply, so that a case cannot silently test the good
-// content.
-func load(t *testing.T, edits ...edit) (*flow.Set, *lang.Catalog, fs.FS) {
+// load reads testdata/good with the edits applied: the flows, the locales,
+// and the safety lexicons in safety/, whose detector it returns. It fails
+// the test when an edit does not apply, so that a case cannot silently test
+// the good content.
+func load(t *testing.T, edits ...edit) (*flow.Set, *lang.Catalog, fs.FS, *safety.Detector) {
 	t.Helper()
 	content := fstest.MapFS{}
 	err := fs.WalkDir(os.DirFS("testdata/good"), ".", func(name string, d fs.DirEntry, err error) error {
@@ -63,7 +65,15 @@ func load(t *testing.T, edits ...edit) (*flow.Set, *lang.Catalog, fs.FS) {
 	if err != nil {
 		t.Fatalf("load locales: %v", err)
 	}
-	return set, cat, flows
+	lexicons, err := fs.Sub(content, "safety")
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := safety.Load(lexicons)
+	if err != nil {
+		t.Fatalf("load safety lexicons: %v", err)
+	}
+	return set, cat, flows, det
 }
 
 func TestCheck(t *testing.T) {
@@ -181,19 +191,28 @@ func TestCheck(t *testing.T) {
 			edits: []edit{{"locales/et.toml", `"menüü | tagasi"`, `"menüü | tagasi | menu"`}},
 		},
 		{
-			name:  "keyword that holds a danger word",
-			edits: []edit{{"locales/en.toml", `"menu | back"`, `"menu | back | danger zone"`}},
-			want:  []string{`en.toml:13: keyword "danger zone" of command "menu" holds the danger word "danger" (words.danger in en): the command "danger" answers it instead`},
+			name:  "keyword that raises the alarm",
+			edits: []edit{{"locales/en.toml", `"menu | back"`, `"menu | back | help me"`}},
+			want:  []string{`en.toml:13: keyword "help me" of command "menu" raises the alarm danger.help (lexicon en): the safety net answers it, never the command`},
 		},
 		{
-			name:  "keyword that is a danger word of another language",
+			name:  "keyword that raises the alarm of another language",
 			edits: []edit{{"locales/en.toml", `"forget me"`, `"forget me | pomogite"`}},
-			want:  []string{`en.toml:14: keyword "pomogite" of command "erase" holds the danger word "помогите" (words.danger in ru): the command "danger" answers it instead`},
+			want:  []string{`en.toml:14: keyword "pomogite" of command "erase" raises the alarm danger.help (lexicon ru): the safety net answers it, never the command`},
 		},
 		{
-			name:  "danger word empty once normalised",
-			edits: []edit{{"locales/en.toml", `"help me | danger"`, `"help me | !!! | danger"`}},
-			want:  []string{`en.toml:12: danger word "!!!" of words.danger is empty once normalised: it can never match`},
+			name:  "keyword that raises the self-harm alarm",
+			edits: []edit{{"locales/et.toml", `"unusta mind"`, `"unusta mind | want to die"`}},
+			want:  []string{`et.toml:14: keyword "want to die" of command "erase" raises the alarm selfharm.die (lexicon en): the safety net answers it, never the command`},
+		},
+		{
+			name:  "lexicon rule that catches a keyword",
+			edits: []edit{{"safety/ru.toml", "помогите\n", "помогите\nзабудь меня\n"}},
+			want:  []string{`ru.toml:14: keyword "забудь меня" of command "erase" raises the alarm danger.help (lexicon ru): the safety net answers it, never the command`},
+		},
+		{
+			name:  "keyword that shares words with danger but raises no alarm",
+			edits: []edit{{"locales/en.toml", `"menu | back"`, `"menu | back | help me choose"`}},
 		},
 		{
 			name:  "plural message said without a count",
@@ -227,8 +246,8 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, cat, flows := load(t, tt.edits...)
-			got := Check(set, cat, Options{SameAsEnglish: tt.same, Flows: flows})
+			set, cat, flows, det := load(t, tt.edits...)
+			got := Check(set, cat, Options{SameAsEnglish: tt.same, Flows: flows, Safety: det})
 			var lines []string
 			for _, f := range got {
 				lines = append(lines, f.String())
@@ -241,6 +260,15 @@ func TestCheck(t *testing.T) {
 				t.Errorf("HasErrors = %v, want %v", HasErrors(got), wantErr)
 			}
 		})
+	}
+}
+
+// TestCheckWithoutSafety: without a detector, lint cannot tell which
+// keywords raise the alarm, and says nothing of them.
+func TestCheckWithoutSafety(t *testing.T) {
+	set, cat, flows, _ := load(t, edit{"locales/en.toml", `"menu | back"`, `"menu | back | help me"`})
+	if got := Check(set, cat, Options{Flows: flows}); len(got) > 0 {
+		t.Errorf("findings without a detector: %v", got)
 	}
 }
 

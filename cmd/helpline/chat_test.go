@@ -30,7 +30,6 @@ func TestChatConversation(t *testing.T) {
 vist
 jah
 :session
-appi, nad lukustasid mu kinni
 :photo
 2
 1
@@ -38,6 +37,11 @@ appi, nad lukustasid mu kinni
 yes
 9
 2
+appi, nad lukustasid mu kinni
+:claim
+are you there
+:say Hello, I am here.
+:end
 :bogus
 forget me
 :session
@@ -71,13 +75,6 @@ Sul on 1 õige vastus.
 [lang et]
 [at rest]
 [vars q1=yes score=1]
-> appi, nad lukustasid mu kinni
-Helista kohe 112, 116 006.
-
-Nõustaja kirjutab sulle esimesena.
-[alert]
-[count danger]
-[handoff urgent topic=danger | q1=yes score=1]
 > :photo
 Ma saan lugeda ainult teksti.
 
@@ -106,6 +103,22 @@ What would you like to do?
 > 2
 A counsellor will answer soon.
 [handoff high topic=question | q1=yes score=1]
+> appi, nad lukustasid mu kinni
+Call 112, 116 006 now.
+[alert danger.help]
+[count danger]
+[relay to the counsellor]
+> :claim
+[no reply]
+> are you there
+[no reply]
+[relay to the counsellor]
+> :say Hello, I am here.
+Hello, I am here.
+> :end
+What would you like to do?
+  1. Take the quiz
+  2. Talk to a counsellor
 > :bogus
 [no simulator command :bogus; :help lists them]
 > forget me

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"flag"
@@ -16,13 +17,15 @@ import (
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/lint"
+	"github.com/helpline/helpline/bot/safety"
 	"github.com/helpline/helpline/flows"
 	"github.com/helpline/helpline/locales"
 )
 
-// runLint checks the flows and the locales, prints every finding as
-// file:line: message, sorted, then a summary, and fails when any finding is
-// an error.
+// runLint checks the flows, the locales and the safety lexicons, prints
+// every finding as file:line: message, sorted, then how the safety net does
+// on the evaluation corpus, then a summary, and fails when any finding is an
+// error.
 func runLint(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -37,13 +40,17 @@ func runLint(args []string, getenv func(string) string, stdout, stderr io.Writer
 		return fmt.Errorf("lint takes no arguments, got %q", fset.Args())
 	}
 	src := openSources(*flowsDir, *localesDir)
-	findings, scope := src.lint()
+	findings, scores, scope := src.lint()
 	errs := 0
 	for _, f := range findings {
 		fmt.Fprintln(stdout, f)
 		if f.Severity == lint.Error {
 			errs++
 		}
+	}
+	if len(scores) > 0 {
+		fmt.Fprintln(stdout, "safety net, measured on the evaluation corpus:")
+		safety.Table(stdout, scores)
 	}
 	fmt.Fprintf(stdout, "%s, %s %s\n", plural(errs, "error"), plural(len(findings)-errs, "warning"), scope)
 	if errs > 0 {
@@ -60,29 +67,37 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// sources are the flow and locale files to lint, and the folder names to
-// report them under.
+// corpusDir is where the evaluation corpora live in the repository, for
+// the findings that name them.
+const corpusDir = "bot/safety/testdata/corpus"
+
+// sources are the flow, locale and safety lexicon files to lint, and the
+// folder names to report them under.
 type sources struct {
-	flows, locales         fs.FS
-	flowsRoot, localesRoot string
+	flows, locales, safety             fs.FS
+	flowsRoot, localesRoot, safetyRoot string
 }
 
 // openSources opens the folders given, or the shipped files, as
-// loadContent does.
+// loadContent does: the safety lexicons are the safety folder of the
+// locales.
 func openSources(flowsDir, localesDir string) sources {
-	s := sources{flows.FS(), locales.FS(), "flows", "locales"}
+	s := sources{flows.FS(), locales.FS(), locales.Safety(), "flows", "locales", filepath.Join("locales", "safety")}
 	if flowsDir != "" {
 		s.flows, s.flowsRoot = os.DirFS(flowsDir), flowsDir
 	}
 	if localesDir != "" {
 		s.locales, s.localesRoot = os.DirFS(localesDir), localesDir
+		s.safetyRoot = filepath.Join(localesDir, "safety")
+		s.safety = os.DirFS(s.safetyRoot)
 	}
 	return s
 }
 
-// lint loads and checks the sources. It reports what stops them from
-// loading as findings too, and says what it checked.
-func (s sources) lint() (findings []lint.Finding, scope string) {
+// lint loads and checks the sources, and measures the safety net on the
+// evaluation corpora of the languages it serves. It reports what stops them
+// from loading as findings too, and says what it checked.
+func (s sources) lint() (findings []lint.Finding, scores []safety.Score, scope string) {
 	var out []lint.Finding
 	set, err := flow.Load(s.flows)
 	if err != nil {
@@ -92,13 +107,29 @@ func (s sources) lint() (findings []lint.Finding, scope string) {
 	if err != nil {
 		out = append(out, s.localeErrors(err)...)
 	}
-	same, errs := s.sameAsEnglish()
+	opts := lint.Options{Flows: s.flows}
+	var errs []lint.Finding
+	opts.SameAsEnglish, errs = s.sameAsEnglish()
 	out = append(out, errs...)
+	det, errs := s.loadSafety()
+	out = append(out, errs...)
+	if det != nil {
+		// Only a detector that loaded: a nil *Detector in the interface
+		// would not be nil.
+		opts.Safety = det
+		served := slices.Clone(det.Languages())
+		if cat != nil {
+			served = append(served, cat.Languages()...)
+		}
+		slices.Sort(served)
+		scores, errs = s.measure(det, slices.Compact(served))
+		out = append(out, errs...)
+	}
 	scope = fmt.Sprintf("(%s or %s did not load)", s.flowsRoot, s.localesRoot)
 	if set != nil && cat != nil {
 		scope = fmt.Sprintf("in %d files of %s and %d languages of %s (%s)",
 			len(set.Files), s.flowsRoot, len(cat.Languages()), s.localesRoot, strings.Join(cat.Languages(), ", "))
-		for _, f := range lint.Check(set, cat, lint.Options{SameAsEnglish: same, Flows: s.flows}) {
+		for _, f := range lint.Check(set, cat, opts) {
 			root := s.localesRoot
 			if slices.Contains(set.Files, f.File) {
 				root = s.flowsRoot
@@ -110,7 +141,7 @@ func (s sources) lint() (findings []lint.Finding, scope string) {
 	slices.SortStableFunc(out, func(a, b lint.Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
-	return out, scope
+	return out, scores, scope
 }
 
 // flowErrors turns what flow.Load returned into findings: one per
@@ -164,4 +195,83 @@ func (s sources) sameAsEnglish() (map[string][]string, []lint.Finding) {
 		return nil, []lint.Finding{{File: name, Msg: err.Error()}}
 	}
 	return lint.ParseSameAsEnglish(name, src)
+}
+
+// loadSafety loads the safety lexicons. What stops them from loading is
+// reported at the lexicon it is in, or at the folder.
+func (s sources) loadSafety() (*safety.Detector, []lint.Finding) {
+	det, err := safety.Load(s.safety)
+	if err == nil {
+		return det, nil
+	}
+	names, _ := fs.Glob(s.safety, "*.toml")
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	var out []lint.Finding
+	for _, e := range errs {
+		f := lint.Finding{File: s.safetyRoot, Msg: e.Error()}
+		for _, name := range names {
+			if msg, ok := strings.CutPrefix(e.Error(), name+": "); ok {
+				f = lint.Finding{File: filepath.Join(s.safetyRoot, name), Msg: msg}
+			}
+		}
+		out = append(out, f)
+	}
+	return nil, out
+}
+
+// measure scores det on the evaluation corpus of every language served: a
+// language of the lexicons or of the locales. A language below the figures
+// to ship is an error; so are a lexicon without a corpus, since nobody knows
+// what it misses, and a language of the locales with neither a lexicon nor
+// a corpus, whose danger nothing notices.
+func (s sources) measure(det *safety.Detector, served []string) ([]safety.Score, []lint.Finding) {
+	var scores []safety.Score
+	var out []lint.Finding
+	for _, code := range served {
+		hasLexicon := slices.Contains(det.Languages(), code)
+		c, err := corpus(code)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && hasLexicon:
+			out = append(out, lint.Finding{File: s.lexiconFile(code), Msg: fmt.Sprintf("no evaluation corpus for %s: a lexicon ships only measured, so add %s/%s.txt", code, corpusDir, code)})
+			continue
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, lint.Finding{File: s.safetyRoot, Msg: fmt.Sprintf("no lexicon for %s, which the locales serve: the safety net would not notice danger written in it", code)})
+			continue
+		case err != nil:
+			out = append(out, lint.Finding{File: filepath.Join(filepath.FromSlash(corpusDir), code+".txt"), Msg: err.Error()})
+			continue
+		}
+		sc := det.Score(c)
+		scores = append(scores, sc)
+		if sc.Passes() {
+			continue
+		}
+		dr, sr := sc.Recall()
+		figures := fmt.Sprintf("%.0f%% of danger and %.0f%% of self-harm caught, %.0f%% false alarms; to ship, at least %.0f%% of each caught and at most %.0f%% false alarms",
+			100*dr, 100*sr, 100*sc.FalseAlarmRate(), 100*safety.MinRecall, 100*safety.MaxFalseAlarms)
+		if hasLexicon {
+			out = append(out, lint.Finding{File: s.lexiconFile(code), Msg: fmt.Sprintf("below the figures to ship on the %s corpus: %s", code, figures)})
+		} else {
+			out = append(out, lint.Finding{File: s.safetyRoot, Msg: fmt.Sprintf("no lexicon for %s, and the safety net is below the figures to ship on its corpus: %s", code, figures)})
+		}
+	}
+	return scores, out
+}
+
+// corpus reads the shipped evaluation corpus of language code. Its error
+// is fs.ErrNotExist when the language has none.
+func corpus(code string) (safety.Corpus, error) {
+	src, err := fs.ReadFile(safety.Corpora(), code+".txt")
+	if err != nil {
+		return safety.Corpus{}, err
+	}
+	return safety.ReadCorpus(code, bytes.NewReader(src))
+}
+
+// lexiconFile is the name to report the lexicon of language code under.
+func (s sources) lexiconFile(code string) string {
+	return filepath.Join(s.safetyRoot, code+".toml")
 }

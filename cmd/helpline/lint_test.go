@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/helpline/helpline/bot/lint"
+	"github.com/helpline/helpline/bot/safety"
 	"github.com/helpline/helpline/locales"
 )
 
@@ -40,6 +42,31 @@ func copyContent(t *testing.T, edits ...contentEdit) string {
 	if err := os.CopyFS(dir, os.DirFS("testdata")); err != nil {
 		t.Fatal(err)
 	}
+	applyEdits(t, dir, edits...)
+	return dir
+}
+
+// lintContent is copyContent with the shipped safety lexicons in
+// locales/safety instead of the small ones of testdata, which are far below
+// the figures to ship: lint passes it unless an edit breaks it. The edits
+// apply after the lexicons are copied, so they may change them too.
+func lintContent(t *testing.T, edits ...contentEdit) string {
+	t.Helper()
+	dir := copyContent(t)
+	lexicons := filepath.Join(dir, "locales", "safety")
+	if err := os.RemoveAll(lexicons); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(lexicons, locales.Safety()); err != nil {
+		t.Fatal(err)
+	}
+	applyEdits(t, dir, edits...)
+	return dir
+}
+
+// applyEdits applies the edits to the content in dir.
+func applyEdits(t *testing.T, dir string, edits ...contentEdit) {
+	t.Helper()
 	for _, e := range edits {
 		name := filepath.Join(dir, filepath.FromSlash(e.file))
 		src, err := os.ReadFile(name)
@@ -58,7 +85,6 @@ func copyContent(t *testing.T, edits ...contentEdit) string {
 			t.Fatal(err)
 		}
 	}
-	return dir
 }
 
 func TestLintShipped(t *testing.T) {
@@ -69,18 +95,106 @@ func TestLintShipped(t *testing.T) {
 	if !strings.Contains(out, "0 errors") {
 		t.Errorf("no summary:\n%s", out)
 	}
+	d, err := safety.Load(locales.Safety())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTable(t, out, d.Languages())
+}
+
+// checkTable checks that out holds the corpus table under its heading, with
+// a row for each language and none of them below the figures to ship.
+func checkTable(t *testing.T, out string, langs []string) {
+	t.Helper()
+	_, table, ok := strings.Cut(out, "safety net, measured on the evaluation corpus:\n")
+	if !ok || !strings.HasPrefix(table, "lang ") {
+		t.Fatalf("no corpus table:\n%s", out)
+	}
+	for _, l := range langs {
+		if !strings.Contains(table, "\n"+l+" ") {
+			t.Errorf("no row for %s in the corpus table:\n%s", l, out)
+		}
+	}
+	if strings.Contains(table, "below the figures to ship") {
+		t.Errorf("a language is below the figures to ship:\n%s", out)
+	}
 }
 
 func TestLintGood(t *testing.T) {
+	dir := lintContent(t)
+	flowsDir, localesDir := filepath.Join(dir, "flows"), filepath.Join(dir, "locales")
+	out, err := lintRun(t, noEnv, "-flows", flowsDir, "-locales", localesDir)
+	if err != nil {
+		t.Errorf("lint = %v\n%s", err, out)
+	}
+	want := "0 errors, 0 warnings in 6 files of " + flowsDir + " and 3 languages of " + localesDir + " (en, et, ru)\n"
+	if !strings.HasSuffix(out, "\n"+want) {
+		t.Errorf("output:\n%s\nwant it to end with\n%s", out, want)
+	}
+	if !strings.HasPrefix(out, "safety net, measured on the evaluation corpus:\n") {
+		t.Errorf("output:\n%s\nwant nothing but the corpus table before the summary", out)
+	}
+	checkTable(t, out, []string{"en", "et", "ru"})
+}
+
+// TestLintSafetyBelowFigures: the small lexicons of testdata are far below
+// the figures to ship, and lint fails on them, naming each one.
+func TestLintSafetyBelowFigures(t *testing.T) {
 	out, err := lintRun(t, noEnv, "-flows", "testdata/flows", "-locales", "testdata/locales")
-	want := "0 errors, 0 warnings in 6 files of testdata/flows and 3 languages of testdata/locales (en, et, ru)\n"
-	if err != nil || out != want {
-		t.Errorf("lint = %v\n%s\nwant no error and\n%s", err, out, want)
+	if err == nil {
+		t.Errorf("lint passed lexicons below the figures to ship:\n%s", out)
+	}
+	for _, l := range []string{"en", "et", "ru"} {
+		want := filepath.Join("testdata", "locales", "safety", l+".toml") + ": below the figures to ship on the " + l + " corpus: "
+		if !strings.Contains("\n"+out, "\n"+want) {
+			t.Errorf("output:\n%s\nwant a line that starts\n%s", out, want)
+		}
+		if !regexp.MustCompile(`(?m)^` + l + ` .*  below the figures to ship$`).MatchString(out) {
+			t.Errorf("the corpus table does not mark %s:\n%s", l, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\n3 errors, 0 warnings in 6 files of testdata/flows and 3 languages of testdata/locales (en, et, ru)\n") {
+		t.Errorf("summary:\n%s", out)
+	}
+}
+
+// TestLintSafetyMissing: a language of the locales without a lexicon, with
+// or without a corpus, and a locales folder without lexicons fail lint.
+func TestLintSafetyMissing(t *testing.T) {
+	dir := lintContent(t)
+	lexicons := filepath.Join(dir, "locales", "safety")
+	if err := os.Remove(filepath.Join(lexicons, "et.toml")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lintRun(t, noEnv, "-flows", filepath.Join(dir, "flows"), "-locales", filepath.Join(dir, "locales"))
+	want := lexicons + ": no lexicon for et, and the safety net is below the figures to ship on its corpus: "
+	if err == nil || !strings.Contains("\n"+out, "\n"+want) {
+		t.Errorf("lint = %v\n%s\nwant an error and a line that starts\n%s", err, out, want)
+	}
+	// A language of the locales with neither a lexicon nor a corpus.
+	if err := os.WriteFile(filepath.Join(dir, "locales", "kl.toml"), []byte("[language]\nname = \"Kalaallisut\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = lintRun(t, noEnv, "-flows", filepath.Join(dir, "flows"), "-locales", filepath.Join(dir, "locales"))
+	want = lexicons + ": no lexicon for kl, which the locales serve: the safety net would not notice danger written in it\n"
+	if err == nil || !strings.Contains("\n"+out, "\n"+want) {
+		t.Errorf("lint = %v\n%s\nwant an error and the line\n%s", err, out, want)
+	}
+	if err := os.RemoveAll(lexicons); err != nil {
+		t.Fatal(err)
+	}
+	out, err = lintRun(t, noEnv, "-flows", filepath.Join(dir, "flows"), "-locales", filepath.Join(dir, "locales"))
+	want = lexicons + ": no safety lexicons: a helpline that cannot notice danger must not run\n"
+	if err == nil || !strings.Contains("\n"+out, "\n"+want) {
+		t.Errorf("lint = %v\n%s\nwant an error and the line\n%s", err, out, want)
+	}
+	if strings.Contains(out, "safety net, measured") {
+		t.Errorf("a corpus table without lexicons:\n%s", out)
 	}
 }
 
 func TestLintEnvironment(t *testing.T) {
-	dir := copyContent(t, contentEdit{"locales/et.toml", `"See nupp on vana."`, `"That button is old."`})
+	dir := lintContent(t, contentEdit{"locales/et.toml", `"See nupp on vana."`, `"That button is old."`})
 	env := map[string]string{
 		"HELPLINE_FLOWS_DIR":   filepath.Join(dir, "flows"),
 		"HELPLINE_LOCALES_DIR": filepath.Join(dir, "locales"),
@@ -145,6 +259,21 @@ func TestLintBroken(t *testing.T) {
 			want:  `locales/et.toml:16: keyword "Unusta mind!" of command "menu" is also a keyword of command "erase" (words.erase in et)`,
 		},
 		{
+			name:  "keyword that raises the alarm",
+			edits: []contentEdit{{"locales/en.toml", `"menu | back"`, `"menu | back | help me"`}},
+			want:  `locales/en.toml:16: keyword "help me" of command "menu" raises the alarm danger.help (lexicon en): the safety net answers it, never the command`,
+		},
+		{
+			name:  "safety lexicon that does not load",
+			edits: []contentEdit{{"locales/safety/zz.toml", "", "[danger\nhelp = 'zzz'\n"}},
+			want:  `locales/safety/zz.toml: toml: line 2: expected '.' or ']' to end table name, but got '\n' instead`,
+		},
+		{
+			name:  "safety lexicon without a corpus",
+			edits: []contentEdit{{"locales/safety/zz.toml", "", "[danger]\nhelp = 'zzz'\n"}},
+			want:  `locales/safety/zz.toml: no evaluation corpus for zz: a lexicon ships only measured, so add bot/safety/testdata/corpus/zz.txt`,
+		},
+		{
 			name:  "YAML syntax error",
 			edits: []contentEdit{{"flows/quiz.yaml", "var: q1}", "var: q1"}},
 			// yaml.v3 names the line of the enclosing mapping.
@@ -168,7 +297,7 @@ func TestLintBroken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := copyContent(t, tt.edits...)
+			dir := lintContent(t, tt.edits...)
 			out, err := lintRun(t, noEnv, "-flows", filepath.Join(dir, "flows"), "-locales", filepath.Join(dir, "locales"))
 			if err == nil {
 				t.Errorf("lint passed:\n%s", out)
