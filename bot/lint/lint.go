@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/lang"
@@ -90,9 +91,40 @@ func Check(set *flow.Set, cat *lang.Catalog, opts Options) []Finding {
 	l.templates()
 	l.plurals()
 	l.untranslated()
+	l.reviewed()
 	l.choiceIDs()
 	l.keywords()
 	return l.sorted()
+}
+
+// reviewed reports a locale, other than the fallback, whose header does not
+// say whether a native speaker reviewed it: an organisation must know that
+// before a launch.
+func (l *linter) reviewed() {
+	for _, code := range l.cat.Languages() {
+		if code == lang.Fallback {
+			continue
+		}
+		f := l.cat.File(code)
+		if !saysReview(f.Src) {
+			l.add(f.Path, 1, Error, "the header of %s says nothing of review: say whether a native speaker reviewed it, for example \"# NB: this translation was written without a native speaker's review.\"", f.Path)
+		}
+	}
+}
+
+// saysReview reports whether the comments of a locale file's header (up to
+// its first table's line) speak of a native speaker's review.
+func saysReview(src []byte) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		_, comment, _ := strings.Cut(line, "#")
+		if strings.Contains(strings.ToLower(comment), "native speaker") {
+			return true
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "[") {
+			return false
+		}
+	}
+	return false
 }
 
 // linter gathers the findings of one Check.

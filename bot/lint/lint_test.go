@@ -284,3 +284,21 @@ func TestFindingString(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewIsStated: a locale that does not say whether a native speaker
+// reviewed it is an error; the fallback language needs no such line.
+func TestReviewIsStated(t *testing.T) {
+	set, cat, flows, _ := load(t, edit{"locales/et.toml", " # test content, not reviewed by a native speaker", ""})
+	var found bool
+	for _, f := range Check(set, cat, Options{Flows: flows}) {
+		if f.Severity == Error && strings.Contains(f.Msg, "says nothing of review") {
+			found = found || strings.Contains(f.File, "et.toml")
+			if strings.Contains(f.File, "en.toml") || strings.Contains(f.File, "ru.toml") {
+				t.Errorf("a locale that states its review is reported: %v", f)
+			}
+		}
+	}
+	if !found {
+		t.Error("a locale that says nothing of review is not reported")
+	}
+}
