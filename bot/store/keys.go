@@ -73,7 +73,8 @@ func (k keys) tag(part int) string {
 }
 
 func (k keys) session(pid string) string { return k.tag(k.partition(pid)) + "s:" + pid }
-func (k keys) marks(pid string) string   { return k.tag(k.partition(pid)) + "dd" }
+func (k keys) marks(pid string) string   { return k.partMarks(k.partition(pid)) }
+func (k keys) partMarks(part int) string { return k.tag(part) + "dd" }
 func (k keys) mailbox(pid string) string { return k.tag(k.partition(pid)) + "w:" + pid }
 func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }

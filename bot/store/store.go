@@ -166,3 +166,21 @@ func (s *Store) PersonKeys(ctx context.Context, pid string, codes ...string) (in
 func isBusyGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
 }
+
+// FirstSeen records mark in partition part's marks of things seen, and
+// reports whether it is new: a provider's callback redelivered is seen
+// again. mark must name no one (a keyed hash); it expires as the marks of
+// messages do.
+func (s *Store) FirstSeen(ctx context.Context, part int, mark string, now time.Time) (bool, error) {
+	key := s.keys.partMarks(part)
+	var added *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		added = p.ZAddNX(ctx, key, redis.Z{Score: float64(now.Unix()), Member: mark})
+		p.Expire(ctx, key, s.opts.DedupeTTL)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark seen: %w", err)
+	}
+	return added.Val() == 1, nil
+}

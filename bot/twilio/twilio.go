@@ -35,6 +35,9 @@ type Store interface {
 	SetStopped(ctx context.Context, pid string, stopped bool) error
 	Count(ctx context.Context, part int, name string, now time.Time) error
 	Partitions() int
+	// FirstSeen reports whether a mark is new in a partition's marks of
+	// things seen.
+	FirstSeen(ctx context.Context, part int, mark string, now time.Time) (bool, error)
 }
 
 // Words are the locales' messages the channel reads: the STOP and START
@@ -176,10 +179,14 @@ func (c *Channel) Routes(mux *http.ServeMux) {
 // count adds one to an aggregate counter. key spreads the counters over the
 // partitions; it is never stored.
 func (c *Channel) count(ctx context.Context, key, name string) {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	part := int(h.Sum32() % uint32(max(1, c.store.Partitions())))
-	if err := c.store.Count(ctx, part, name, time.Now()); err != nil {
+	if err := c.store.Count(ctx, c.partOf(key), name, time.Now()); err != nil {
 		c.log.Warn("count failed", "counter", name, "err", err)
 	}
+}
+
+// partOf spreads keys over the partitions.
+func (c *Channel) partOf(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(max(1, c.store.Partitions())))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/helpline/helpline/bot"
 )
@@ -99,6 +100,17 @@ func (c *Channel) status(w http.ResponseWriter, r *http.Request) {
 	if !validSID.MatchString(sid) {
 		c.log.Warn("twilio status refused", "err", errNoSID)
 		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	// A callback Twilio sends again changes nothing: the same message's
+	// same state is counted, and an opt-out taken, once. The mark is a
+	// keyed hash of the SID and the state, so no SID is kept.
+	mark := c.d.PersonID(bot.Inbound{Channel: "twilio-status", Address: sid + " " + p["MessageStatus"] + " " + p["ErrorCode"]})
+	if first, err := c.store.FirstSeen(r.Context(), c.partOf(sid), mark, time.Now()); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	} else if !first {
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	if code, _ := strconv.Atoi(p["ErrorCode"]); code == codeOptedOut {
