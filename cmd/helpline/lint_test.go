@@ -212,6 +212,8 @@ func TestLintBroken(t *testing.T) {
 		name  string
 		edits []contentEdit
 		want  string // a line of the output, after the folder
+		// partial: want is how the line starts
+		partial bool
 	}{
 		{
 			name:  "unknown target",
@@ -260,8 +262,10 @@ func TestLintBroken(t *testing.T) {
 		},
 		{
 			name:  "keyword that raises the alarm",
-			edits: []contentEdit{{"locales/en.toml", `"menu | back"`, `"menu | back | help me"`}},
-			want:  `locales/en.toml:16: keyword "help me" of command "menu" raises the alarm danger.help (lexicon en): the safety net answers it, never the command`,
+			edits: []contentEdit{{"locales/en.toml", `"menu | back"`, `"menu | back | help me please"`}},
+			// Which lexicon answers first depends on the languages shipped.
+			want:    `locales/en.toml:16: keyword "help me please" of command "menu" raises the alarm danger.`,
+			partial: true,
 		},
 		{
 			name:  "safety lexicon that does not load",
@@ -303,7 +307,12 @@ func TestLintBroken(t *testing.T) {
 				t.Errorf("lint passed:\n%s", out)
 			}
 			want := filepath.Join(dir, filepath.FromSlash(tt.want))
-			if !strings.Contains("\n"+out, "\n"+want+"\n") {
+			if line := "\n" + want + "\n"; tt.partial {
+				line = line[:len(line)-1]
+				if !strings.Contains("\n"+out, line) {
+					t.Errorf("output:\n%s\nwant a line that starts:\n%s", out, want)
+				}
+			} else if !strings.Contains("\n"+out, line) {
 				t.Errorf("output:\n%s\nwant the line:\n%s", out, want)
 			}
 		})
