@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -17,23 +18,24 @@ import (
 // config is every HELPLINE_* setting of serve, read once here and passed
 // down as plain values. The README lists them all.
 type config struct {
-	Addr          string        // HELPLINE_ADDR
-	RedisURL      string        // HELPLINE_REDIS_URL
-	Secret        string        // HELPLINE_SECRET
-	FlowsDir      string        // HELPLINE_FLOWS_DIR
-	LocalesDir    string        // HELPLINE_LOCALES_DIR
-	Partitions    int           // HELPLINE_PARTITIONS
-	SessionTTL    time.Duration // HELPLINE_SESSION_TTL
-	RestartAfter  time.Duration // HELPLINE_RESTART_AFTER
-	DedupeTTL     time.Duration // HELPLINE_DEDUPE_TTL
-	ExitURL       string        // HELPLINE_WEB_EXIT_URL
-	WebPerMinute  int           // HELPLINE_WEB_RATE
-	LogLevel      string        // HELPLINE_LOG_LEVEL
-	LogFormat     string        // HELPLINE_LOG_FORMAT
-	Consumer      string        // HELPLINE_REPLICA
-	ShutdownGrace time.Duration // HELPLINE_SHUTDOWN_GRACE
-	Remember      int           // HELPLINE_REMEMBER
-	CPUProfile    string        // HELPLINE_CPUPROFILE
+	Addr          string         // HELPLINE_ADDR
+	RedisURL      string         // HELPLINE_REDIS_URL
+	Secret        string         // HELPLINE_SECRET
+	FlowsDir      string         // HELPLINE_FLOWS_DIR
+	LocalesDir    string         // HELPLINE_LOCALES_DIR
+	Partitions    int            // HELPLINE_PARTITIONS
+	SessionTTL    time.Duration  // HELPLINE_SESSION_TTL
+	RestartAfter  time.Duration  // HELPLINE_RESTART_AFTER
+	DedupeTTL     time.Duration  // HELPLINE_DEDUPE_TTL
+	ExitURL       string         // HELPLINE_WEB_EXIT_URL
+	WebPerMinute  int            // HELPLINE_WEB_RATE
+	LogLevel      string         // HELPLINE_LOG_LEVEL
+	LogFormat     string         // HELPLINE_LOG_FORMAT
+	Consumer      string         // HELPLINE_REPLICA
+	ShutdownGrace time.Duration  // HELPLINE_SHUTDOWN_GRACE
+	Remember      int            // HELPLINE_REMEMBER
+	CPUProfile    string         // HELPLINE_CPUPROFILE
+	Proxies       []netip.Prefix // HELPLINE_TRUSTED_PROXIES
 
 	// The counsellor queue and the console.
 	Hours         *hours.Schedule // HELPLINE_HOURS_FILE
@@ -106,6 +108,11 @@ func readConfig(getenv func(string) string) (config, error) {
 	c.RestartAfter = e.dur("HELPLINE_RESTART_AFTER", 24*time.Hour)
 	c.DedupeTTL = e.dur("HELPLINE_DEDUPE_TTL", store.DefaultDedupeTTL)
 	c.ShutdownGrace = e.dur("HELPLINE_SHUTDOWN_GRACE", 15*time.Second)
+	if p, err := parseProxies(getenv("HELPLINE_TRUSTED_PROXIES")); err != nil {
+		e.fail(err)
+	} else {
+		c.Proxies = p
+	}
 	c.Unclaimed = e.dur("HELPLINE_UNCLAIMED_AFTER", 15*time.Minute)
 	c.Interpreter = e.dur("HELPLINE_INTERPRETER_AFTER", runner.DefaultInterpreter)
 	c.TranscriptTTL = e.dur("HELPLINE_TRANSCRIPT_TTL", store.DefaultCaseTTL)
