@@ -90,7 +90,12 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("listen on %s (set HELPLINE_ADDR to serve elsewhere, such as localhost:8081): %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: behindProxies(cfg.Proxies, mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// A request must arrive whole within ReadTimeout (a body trickled a
+	// byte at a time is cut off), and an idle keep-alive connection closes
+	// after IdleTimeout. There is no write timeout: the event streams of
+	// the web chat and the console stay open as long as their page.
+	srv := &http.Server{Handler: behindProxies(cfg.Proxies, mux), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	for _, f := range w.onShutdown {
 		srv.RegisterOnShutdown(f)
 	}
