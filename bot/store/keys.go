@@ -27,6 +27,8 @@ import (
 //	P:{NN}:t:<pid>:<code>    stream  the case's transcript, each line sealed        as the case hash
 //	P:{NN}:out               stream  the outbox of the partition, group "send"      entries deleted once sent or dropped
 //	P:{NN}:st:<yyyymmdd>     hash    aggregate counters of the day, no person data  Options.StatsTTL
+//	P:tk:<sha256>            string  a web page's one-time ticket to open its       30 seconds, or until used
+//	                                 event stream: the person ID
 //	P:web                    pubsub  "new reply for <pid>" notes to web chat pages  not stored
 //
 // The counsellor queue and the console live under their own tag, {q}. The
@@ -80,6 +82,7 @@ func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
 func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "m:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
+func (k keys) ticket(h string) string    { return k.prefix + ":tk:" + h }
 
 func (k keys) caseOf(pid, code string) string {
 	return k.tag(k.partition(pid)) + "c:" + pid + ":" + code

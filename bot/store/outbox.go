@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -220,4 +224,38 @@ func ParseWebNote(note string) (pid string, final []byte) {
 		return pid, nil
 	}
 	return pid, []byte(rest)
+}
+
+// TicketTTL is how long a web page's stream ticket may wait to be used.
+const TicketTTL = 30 * time.Second
+
+// Ticket makes a one-time ticket that opens the person's event stream. The
+// page's token never travels in a URL, where proxies log it; a ticket in
+// a log is spent, or dead within TicketTTL. Redis keeps only its hash.
+func (s *Store) Ticket(ctx context.Context, pid string) (string, error) {
+	b := make([]byte, 18)
+	rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	if err := s.rdb.Set(ctx, s.keys.ticket(ticketHash(t)), pid, TicketTTL).Err(); err != nil {
+		return "", fmt.Errorf("save stream ticket: %w", err)
+	}
+	return t, nil
+}
+
+// Redeem spends a ticket and returns its person; ok is false when the
+// ticket is unknown, spent or expired.
+func (s *Store) Redeem(ctx context.Context, ticket string) (pid string, ok bool, err error) {
+	pid, err = s.rdb.GetDel(ctx, s.keys.ticket(ticketHash(ticket))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("redeem stream ticket: %w", err)
+	}
+	return pid, true, nil
+}
+
+func ticketHash(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
 }

@@ -4,20 +4,25 @@
 package webchat
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sync"
 	"time"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/streams"
 )
 
 // Dispatcher is what the web chat needs of the dispatcher.
@@ -39,6 +44,10 @@ type Options struct {
 	// PerToken and PerIP are the messages per minute one person, and one
 	// network address, may send. Defaults 30 and 120.
 	PerToken, PerIP int
+	// StreamsPerToken and StreamsPerIP bound the event streams one person,
+	// and one network address, may hold open. Defaults 4 and 200: many
+	// phones share one address behind a mobile carrier's NAT.
+	StreamsPerToken, StreamsPerIP int
 }
 
 // validToken is the form of a token the page makes: 16 to 64 characters of
@@ -47,6 +56,9 @@ var validToken = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
 // validID is the form of a message ID the page makes.
 var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// validEntry is the form of a Redis stream entry ID, as the page echoes it.
+var validEntry = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
 // maxBody bounds a request body.
 const maxBody = 8 << 10
@@ -58,24 +70,30 @@ const maxText = 4000
 type Chat struct {
 	d       Dispatcher
 	box     Box
+	keys    *secret.Keys
 	words   Words
 	log     *slog.Logger
 	opts    Options
 	hub     *hub
 	limiter *limiter
+	streams *streams.Limits
 	closing chan struct{}
 	once    sync.Once
 }
 
-// Box is the store's side of the web chat.
+// Box is the store's side of the web chat. What it keeps of a reply is
+// sealed with the person's key: the chat seals before Deliver and opens
+// what Mailbox returns.
 type Box interface {
 	Deliver(ctx context.Context, pid string, payload []byte, final bool) error
 	Mailbox(ctx context.Context, pid, after string) ([]store.MailItem, error)
 	Notes(ctx context.Context) (<-chan string, func())
+	Ticket(ctx context.Context, pid string) (string, error)
+	Redeem(ctx context.Context, ticket string) (pid string, ok bool, err error)
 }
 
 // New makes the web chat.
-func New(d Dispatcher, box Box, words Words, log *slog.Logger, opts Options) *Chat {
+func New(d Dispatcher, box Box, keys *secret.Keys, words Words, log *slog.Logger, opts Options) *Chat {
 	if opts.ExitURL == "" {
 		opts.ExitURL = "https://www.google.com/search?q=weather"
 	}
@@ -85,7 +103,18 @@ func New(d Dispatcher, box Box, words Words, log *slog.Logger, opts Options) *Ch
 	if opts.PerIP <= 0 {
 		opts.PerIP = 120
 	}
-	return &Chat{d: d, box: box, words: words, log: log, opts: opts, hub: newHub(), limiter: newLimiter(opts.PerToken, opts.PerIP), closing: make(chan struct{})}
+	if opts.StreamsPerToken <= 0 {
+		opts.StreamsPerToken = 4
+	}
+	if opts.StreamsPerIP <= 0 {
+		opts.StreamsPerIP = 200
+	}
+	return &Chat{
+		d: d, box: box, keys: keys, words: words, log: log, opts: opts, hub: newHub(),
+		limiter: newLimiter(opts.PerToken, opts.PerIP),
+		streams: streams.New(opts.StreamsPerToken, opts.StreamsPerIP),
+		closing: make(chan struct{}),
+	}
 }
 
 // Close ends every open event stream, so that a server shutdown does not
@@ -96,6 +125,7 @@ func (c *Chat) Close() { c.once.Do(func() { close(c.closing) }) }
 func (c *Chat) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", c.page)
 	mux.HandleFunc("POST /chat/send", c.send)
+	mux.HandleFunc("POST /chat/ticket", c.ticket)
 	mux.HandleFunc("GET /chat/events", c.events)
 	mux.HandleFunc("GET /chat/app.js", asset("app.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /chat/app.css", asset("app.css", "text/css; charset=utf-8"))
@@ -115,6 +145,13 @@ func (c *Chat) Run(ctx context.Context) {
 				return
 			}
 			pid, final := store.ParseWebNote(n)
+			if final != nil {
+				var err error
+				if final, err = c.keys.Open(final, pid); err != nil {
+					c.log.Warn("a final web reply could not be opened", "err", err)
+					continue
+				}
+			}
 			c.hub.notify(pid, final)
 		}
 	}
@@ -126,7 +163,7 @@ func (c *Chat) Send(ctx context.Context, out bot.Outgoing) error {
 	if err != nil {
 		return errors.Join(bot.ErrPermanent, err)
 	}
-	return c.box.Deliver(ctx, out.PID, b, out.Final)
+	return c.box.Deliver(ctx, out.PID, c.keys.Seal(b, out.PID), out.Final)
 }
 
 type sendRequest struct {
@@ -164,11 +201,45 @@ func (c *Chat) send(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// events streams the person's replies as Server-Sent Events. A reconnecting
-// page sends Last-Event-ID and gets what it missed.
+type ticketRequest struct {
+	Token string `json:"token"`
+}
+
+// ticket gives the page a one-time ticket for its event stream. The token
+// comes in the body, as for send, so it never appears in a URL.
+func (c *Chat) ticket(w http.ResponseWriter, r *http.Request) {
+	var req ticketRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&req); err != nil || !validToken.MatchString(req.Token) {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if !c.limiter.allow(req.Token, clientIP(r)) {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	t, err := c.box.Ticket(r.Context(), c.d.PersonID(bot.Inbound{Channel: bot.Web, Address: req.Token}))
+	if err != nil {
+		c.log.Error("web stream ticket not made", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]string{"ticket": t})
+}
+
+// events streams the person's replies as Server-Sent Events, opened with a
+// ticket from /chat/ticket. A reconnecting page says which reply it saw
+// last (Last-Event-ID, or after= when it opens a new stream itself) and gets
+// what it missed.
 func (c *Chat) events(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("token")
-	if !validToken.MatchString(token) {
+	q := r.URL.Query()
+	ticket, last := q.Get("ticket"), q.Get("after")
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		last = id
+	}
+	if !validToken.MatchString(ticket) || (last != "" && !validEntry.MatchString(last)) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
@@ -177,7 +248,24 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	pid := c.d.PersonID(bot.Inbound{Channel: bot.Web, Address: token})
+	pid, ok, err := c.box.Redeem(r.Context(), ticket)
+	if err != nil {
+		c.log.Error("web stream ticket not read", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		// Spent or expired: the page asks for a new ticket.
+		http.Error(w, "ticket spent or expired", http.StatusForbidden)
+		return
+	}
+	release, ok := c.streams.Open(pid, clientIP(r))
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many open streams", http.StatusTooManyRequests)
+		return
+	}
+	defer release()
 	notes := c.hub.add(pid)
 	defer c.hub.remove(pid, notes)
 	h := w.Header()
@@ -187,7 +275,6 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
 
-	last := r.Header.Get("Last-Event-ID")
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
 	for {
@@ -225,8 +312,13 @@ func (c *Chat) flush(ctx context.Context, w http.ResponseWriter, pid, last strin
 		return last, err
 	}
 	for _, it := range items {
-		writeEvent(w, it.ID, it.Payload)
 		last = it.ID
+		b, err := c.keys.Open(it.Payload, pid)
+		if err != nil {
+			c.log.Warn("a web reply could not be opened", "err", err)
+			continue
+		}
+		writeEvent(w, it.ID, b)
 	}
 	return last, nil
 }
@@ -253,4 +345,35 @@ func NewToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Dial opens a person's event stream on the web chat at base as the page
+// does: a ticket for the token, then the stream after the entry ID after
+// ("" for all). It is for tests and tools.
+func Dial(ctx context.Context, base, token, after string) (*http.Response, error) {
+	body, _ := json.Marshal(ticketRequest{Token: token})
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/chat/ticket", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	var t struct{ Ticket string }
+	err = json.NewDecoder(resp.Body).Decode(&t)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil {
+		return nil, fmt.Errorf("ticket: %s", resp.Status)
+	}
+	u := base + "/chat/events?ticket=" + url.QueryEscape(t.Ticket)
+	if after != "" {
+		u += "&after=" + url.QueryEscape(after)
+	}
+	req, err = http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
 }

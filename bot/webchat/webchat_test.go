@@ -2,6 +2,8 @@ package webchat_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"io"
 	"context"
 	"fmt"
 	"log/slog"
@@ -40,7 +42,7 @@ func newChat(t testing.TB, opts webchat.Options) fixture {
 	keys, _ := secret.New([]byte("webchat tests use this secret, 32+ bytes"))
 	log := slog.New(slog.DiscardHandler)
 	disp := runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log})
-	chat := webchat.New(disp, st, cat, log, opts)
+	chat := webchat.New(disp, st, keys, cat, log, opts)
 	mux := http.NewServeMux()
 	chat.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -73,15 +75,14 @@ func post(t testing.TB, url, body string) int {
 // events opens the event stream and returns its events' lines as they come.
 func events(t *testing.T, url, token, lastID string) <-chan string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/chat/events?token="+token, nil)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	resp, err := webchat.Dial(ctx, url, token, lastID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: %s", resp.Status)
 	}
 	out := make(chan string, 32)
 	go func() {
@@ -207,4 +208,115 @@ func FuzzSend(f *testing.F) {
 			t.Fatalf("status %d for %q", code, body)
 		}
 	})
+}
+
+// TestTokenNeverTravelsInAURL: the stream opens with a one-time ticket; the
+// token in a URL, a spent ticket and a made-up one open nothing.
+func TestTokenNeverTravelsInAURL(t *testing.T) {
+	f := newChat(t, webchat.Options{})
+	token := webchat.NewToken()
+	get := func(query string) int {
+		resp, err := http.Get(f.srv.URL + "/chat/events?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("token=" + token); code != http.StatusBadRequest {
+		t.Fatalf("a stream opened by token in the URL: %d, want 400", code)
+	}
+	if code := get("ticket=" + webchat.NewToken()); code != http.StatusForbidden {
+		t.Fatalf("a made-up ticket: %d, want 403", code)
+	}
+	resp, err := http.Post(f.srv.URL+"/chat/ticket", "application/json", strings.NewReader(`{"token":"`+token+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tk struct{ Ticket string }
+	json.NewDecoder(resp.Body).Decode(&tk)
+	resp.Body.Close()
+	if tk.Ticket == "" || strings.Contains(tk.Ticket, token) {
+		t.Fatalf("ticket %q", tk.Ticket)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.srv.URL+"/chat/events?ticket="+tk.Ticket, nil)
+	first, err := http.DefaultClient.Do(req)
+	if err != nil || first.StatusCode != http.StatusOK {
+		t.Fatalf("the ticket's first use: %v %v", first, err)
+	}
+	cancel()
+	first.Body.Close()
+	if code := get("ticket=" + tk.Ticket); code != http.StatusForbidden {
+		t.Fatalf("a spent ticket: %d, want 403", code)
+	}
+	js, err := http.Get(f.srv.URL + "/chat/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Body.Close()
+	src, _ := io.ReadAll(js.Body)
+	if strings.Contains(string(src), "token=") {
+		t.Fatal("the page still puts the token in a URL")
+	}
+}
+
+// TestRepliesAreSealedInTheMailbox: what waits for a page in Redis is
+// sealed with the person's key, and the page still reads it.
+func TestRepliesAreSealedInTheMailbox(t *testing.T) {
+	f := newChat(t, webchat.Options{})
+	token := webchat.NewToken()
+	stream := events(t, f.srv.URL, token, "")
+	if code := post(t, f.srv.URL, `{"token":"`+token+`","id":"a","text":"hi"}`); code != http.StatusNoContent {
+		t.Fatalf("send: %d", code)
+	}
+	next(t, stream)
+	if data := next(t, stream); !strings.Contains(data, "welcome/") {
+		t.Fatalf("the page got %q", data)
+	}
+	rdb := server.Client()
+	defer rdb.Close()
+	keys, _ := rdb.Keys(context.Background(), t.Name()+":*w:*").Result()
+	if len(keys) != 1 {
+		t.Fatalf("mailboxes %v", keys)
+	}
+	msgs, _ := rdb.XRange(context.Background(), keys[0], "-", "+").Result()
+	if len(msgs) == 0 {
+		t.Fatal("the mailbox is empty")
+	}
+	for _, m := range msgs {
+		for _, v := range m.Values {
+			if s, _ := v.(string); strings.Contains(s, "welcome") || strings.Contains(s, `"t"`) {
+				t.Fatalf("a reply sits in clear in the mailbox: %.80q", s)
+			}
+		}
+	}
+}
+
+// TestOpenStreamsAreCapped: one person cannot hold more than a few streams.
+func TestOpenStreamsAreCapped(t *testing.T) {
+	f := newChat(t, webchat.Options{StreamsPerToken: 2})
+	token := webchat.NewToken()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 2 {
+		resp, err := webchat.Dial(ctx, f.srv.URL, token, "")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream %d: %v %v", i, resp, err)
+		}
+		defer resp.Body.Close()
+	}
+	resp, err := webchat.Dial(ctx, f.srv.URL, token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a third stream: %d, want 429", resp.StatusCode)
+	}
+	other, err := webchat.Dial(ctx, f.srv.URL, webchat.NewToken(), "")
+	if err != nil || other.StatusCode != http.StatusOK {
+		t.Fatalf("another person's stream: %v %v", other, err)
+	}
+	other.Body.Close()
 }

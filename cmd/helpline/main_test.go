@@ -15,6 +15,7 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/store/redistest"
+	"github.com/helpline/helpline/bot/webchat"
 )
 
 var redisServer *redistest.Server
@@ -110,8 +111,7 @@ func newWebPerson(t *testing.T, url, token, lang string) *webPerson {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
 	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/chat/events?token="+token, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := webchat.Dial(ctx, url, token, "")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
 	}

@@ -66,10 +66,27 @@
     }
   }
 
+  // The stream opens with a one-time ticket, so the token never travels in
+  // a URL. After an error the page asks for a new ticket and says which
+  // reply it saw last, waiting a little longer each time, up to 15 s.
+  var lastId = "", wait = 0, timer = null;
+  function reconnect() {
+    if (timer) return;
+    status.textContent = cfg.words.offline;
+    wait = Math.min(wait ? wait * 2 : 1000, 15000);
+    timer = setTimeout(function () { timer = null; connect(); }, wait);
+  }
   function connect() {
-    es = new EventSource("/chat/events?token=" + encodeURIComponent(token()));
-    es.onopen = function () { status.textContent = ""; };
+    fetch("/chat/ticket", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: token() }) })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (j) { open(j.ticket); })
+      .catch(reconnect);
+  }
+  function open(ticket) {
+    es = new EventSource("/chat/events?ticket=" + encodeURIComponent(ticket) + (lastId ? "&after=" + encodeURIComponent(lastId) : ""));
+    es.onopen = function () { status.textContent = ""; wait = 0; };
     es.onmessage = function (e) {
+      if (e.lastEventId) lastId = e.lastEventId;
       var m = JSON.parse(e.data);
       if (m.end) {
         // The person was forgotten: clear the screen, say so, and make
@@ -78,12 +95,15 @@
         log.innerHTML = "";
         show(m.r);
         sessionStorage.removeItem("hl-token");
+        lastId = "";
         connect();
         return;
       }
       show(m);
     };
-    es.onerror = function () { status.textContent = cfg.words.offline; };
+    // The browser would reconnect with the spent ticket: close, and open
+    // a new stream with a new one.
+    es.onerror = function () { es.close(); reconnect(); };
   }
 
   function post(body, tries) {
