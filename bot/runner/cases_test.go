@@ -47,7 +47,7 @@ func setupCases(t *testing.T, opts caseOptions) caseFixture {
 		opts.unclaimed = time.Hour
 	}
 	web := &sender{}
-	q := runner.NewQueue(f.st, cat, quiet, runner.QueueOptions{})
+	q := runner.NewQueue(f.st, f.keys, cat, quiet, runner.QueueOptions{})
 	d := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: web}, q, quiet,
 		runner.DeliveryOptions{Consumer: "t", Backoff: time.Millisecond, Block: 50 * time.Millisecond})
 	f.disp = f.dispatcher(d, 0)

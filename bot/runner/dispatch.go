@@ -373,9 +373,9 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 	}
 	ref := in.Ref
 	for _, r := range replies {
-		b, err := r.MarshalBinary()
+		b, err := sealReply(d.keys, pid, r)
 		if err != nil {
-			return c, fmt.Errorf("encode reply: %w", err)
+			return c, err
 		}
 		c.Out = append(c.Out, store.Entry{Channel: string(in.Channel), Reply: b, Ref: ref, Final: erase})
 		ref = "" // the reference is the first reply's: a tapped message is replaced once

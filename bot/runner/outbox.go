@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -367,10 +368,11 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 	if err != nil {
 		return d.drop(ctx, m, "send.unsealable")
 	}
-	out := bot.Outgoing{Channel: bot.Channel(m.Channel), Address: string(addr), PID: m.PID, Ref: m.Ref, Final: m.Final}
-	if err := out.Reply.UnmarshalBinary(m.Reply); err != nil {
+	reply, err := openReply(d.keys, m.PID, m.Reply)
+	if err != nil {
 		return d.drop(ctx, m, "send.undecodable")
 	}
+	out := bot.Outgoing{Channel: bot.Channel(m.Channel), Address: string(addr), PID: m.PID, Ref: m.Ref, Final: m.Final, Reply: reply}
 	return d.retry(ctx, m, func() error { return sender.Send(ctx, out) })
 }
 
@@ -405,4 +407,24 @@ func (d *Delivery) drop(ctx context.Context, m store.Message, why string) bool {
 		d.log.Warn("count failed", "err", err)
 	}
 	return true
+}
+
+// sealReply encodes a reply for the outbox, sealed with the person's key:
+// an entry can wait there for minutes, and it holds what is said to them.
+func sealReply(keys *secret.Keys, pid string, r bot.Reply) ([]byte, error) {
+	b, err := r.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	return keys.Seal(b, pid), nil
+}
+
+// openReply opens what sealReply made.
+func openReply(keys *secret.Keys, pid string, sealed []byte) (bot.Reply, error) {
+	var r bot.Reply
+	b, err := keys.Open(sealed, pid)
+	if err != nil {
+		return r, err
+	}
+	return r, r.UnmarshalBinary(b)
 }

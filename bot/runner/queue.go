@@ -9,6 +9,7 @@ import (
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
 )
 
@@ -58,15 +59,16 @@ func (o *QueueOptions) defaults() {
 // tells the people of the cases what the queue knows: their place.
 type Queue struct {
 	q     QueueStore
+	keys  *secret.Keys
 	words Words
 	log   *slog.Logger
 	opts  QueueOptions
 }
 
 // NewQueue makes the applier of queue operations.
-func NewQueue(q QueueStore, words Words, log *slog.Logger, opts QueueOptions) *Queue {
+func NewQueue(q QueueStore, keys *secret.Keys, words Words, log *slog.Logger, opts QueueOptions) *Queue {
 	opts.defaults()
-	return &Queue{q: q, words: words, log: log, opts: opts}
+	return &Queue{q: q, keys: keys, words: words, log: log, opts: opts}
 }
 
 // Apply carries out one queue operation of the outbox. Every operation is
@@ -170,7 +172,7 @@ func (k *Queue) text(lang, id string) string {
 
 // tell sends a reply to the person of a case, on their channel.
 func (k *Queue) tell(ctx context.Context, qc bot.Case, address []byte, r bot.Reply) error {
-	b, err := r.MarshalBinary()
+	b, err := sealReply(k.keys, qc.PID, r)
 	if err != nil {
 		return err
 	}

@@ -353,3 +353,32 @@ func TestRememberedRecordsStayCorrectAcrossReplicas(t *testing.T) {
 		t.Fatalf("in.web = %d, want %d", stats["in.web"], n)
 	}
 }
+
+// TestOutboxHoldsRepliesSealed: a reply waiting in the outbox is sealed
+// with the person's key, and delivery still sends it whole.
+func TestOutboxHoldsRepliesSealed(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-sealed", ID: "m1", Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	rdb := server.Client()
+	defer rdb.Close()
+	prefix := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	entries, err := rdb.XRange(ctx, prefix+":{0}:out", "-", "+").Result()
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("outbox: %v %v", entries, err)
+	}
+	for _, e := range entries {
+		for k, v := range e.Values {
+			if s, _ := v.(string); strings.Contains(s, "welcome") || strings.Contains(s, "English") {
+				t.Fatalf("field %s of an outbox entry is in clear: %.80q", k, s)
+			}
+		}
+	}
+	s := &sender{}
+	runUntil(t, fastDelivery(f, s, "a", time.Minute), func() bool { return len(s.texts()) == len(entries) })
+	if got := s.texts(); got[0] == "" || len(s.sent[0].Reply.Choices) == 0 {
+		t.Fatalf("the sealed reply did not open whole: %+v", s.sent[0].Reply)
+	}
+}

@@ -28,7 +28,7 @@ const (
 // queue instead of sending.
 type Entry struct {
 	Channel string
-	Reply   []byte // the reply, as bot.Reply.MarshalBinary encodes it
+	Reply   []byte // the reply, as bot.Reply.MarshalBinary encodes it, sealed with the person's key
 	Op      []byte // a queue operation, as its owner encodes it
 	Ref     string
 	// Final marks the last reply to a person who asked to be forgotten: a

@@ -70,7 +70,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	cfg.secureCookies()
 	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL, CaseTTL: cfg.TranscriptTTL})
 	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
-	queue := runner.NewQueue(st, cat, log, runner.QueueOptions{})
+	queue := runner.NewQueue(st, keys, cat, log, runner.QueueOptions{})
 	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
 	w := &wiring{
 		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
