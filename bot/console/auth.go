@@ -91,7 +91,7 @@ func (c *Console) session(r *http.Request) (*user, error) {
 	if errors.Is(err, store.ErrNoAccount) {
 		return nil, nil
 	}
-	if err != nil || a.Disabled {
+	if err != nil || a.Disabled || l.Epoch != a.Epoch {
 		return nil, err
 	}
 	return &user{Counsellor: counsellorOf(a), CSRF: l.CSRF, token: ck.Value}, nil
@@ -179,7 +179,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c.st.ClearFailures(ctx, pair)
 	token := randomToken()
-	if err := c.st.SaveLogin(ctx, hashToken(token), store.ConsoleLogin{User: a.Name, CSRF: randomToken()}); err != nil {
+	if err := c.st.SaveLogin(ctx, hashToken(token), store.ConsoleLogin{User: a.Name, CSRF: randomToken(), Epoch: a.Epoch}); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}

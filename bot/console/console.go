@@ -22,6 +22,7 @@ import (
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/store"
+	"github.com/helpline/helpline/bot/streams"
 )
 
 // Store is what the console needs of the store.
@@ -91,7 +92,15 @@ type Console struct {
 
 	mu      sync.Mutex
 	streams map[chan string]struct{}
+	// open bounds the event streams per login and per network address.
+	open *streams.Limits
 }
+
+// Streams one login, and one network address, may hold open.
+const (
+	streamsPerLogin = 4
+	streamsPerIP    = 50
+)
 
 //go:embed templates assets
 var files embed.FS
@@ -107,6 +116,7 @@ func New(st Store, desk Desk, words Words, log *slog.Logger, now func() time.Tim
 	return &Console{
 		st: st, desk: desk, words: words, log: log, opts: opts, now: now,
 		pages: parsePages(), ips: newIPLimiter(), streams: map[chan string]struct{}{},
+		open:    streams.New(streamsPerLogin, streamsPerIP),
 		hashing: make(chan struct{}, hashers),
 	}
 }

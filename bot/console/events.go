@@ -48,13 +48,23 @@ func (c *Console) broadcast(note string) {
 }
 
 // events streams "queue" and "case" events (Server-Sent Events): the page
-// fetches what changed. The notes name case codes only.
+// fetches what changed. The notes name case codes only. The stream ends
+// when its login does: at logout or when the account is disabled (a note
+// says so at once, on every replica), and a ping checks the login again.
 func (c *Console) events(w http.ResponseWriter, r *http.Request, u *user) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	login := hashToken(u.token)
+	release, ok := c.open.Open(login, clientIP(r))
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many open streams", http.StatusTooManyRequests)
+		return
+	}
+	defer release()
 	ch := make(chan string, 16)
 	c.mu.Lock()
 	c.streams[ch] = struct{}{}
@@ -81,11 +91,20 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, u *user) {
 				return
 			}
 			event, data, _ := strings.Cut(n, " ")
+			switch {
+			case event == "logout" && data == login, event == "disabled" && data == u.Name:
+				return
+			case event == "logout", event == "disabled":
+				continue
+			}
 			if data == "" {
 				data = event // an event with no data is never dispatched
 			}
 			w.Write([]byte("event: " + event + "\ndata: " + data + "\n\n"))
 		case <-ping.C:
+			if now, err := c.session(r); err == nil && now == nil {
+				return // the login ended while no note said so
+			}
 			c.st.Seen(r.Context(), u.Name, c.now())
 			w.Write([]byte(": ping\n\n"))
 		}

@@ -21,6 +21,10 @@ type Account struct {
 	Capacity int
 	Disabled bool
 	Created  time.Time
+	// Epoch counts the times the account was disabled: a console login
+	// made in an earlier epoch is over, so re-enabling an account does
+	// not revive the logins it had.
+	Epoch int64
 }
 
 // ErrNoAccount means there is no account of that name; ErrAccountExists
@@ -69,9 +73,10 @@ func (s *Store) GetAccount(ctx context.Context, name string) (Account, error) {
 	}
 	capacity, _ := strconv.Atoi(m["cap"])
 	ct, _ := strconv.ParseInt(m["ct"], 10, 64)
+	epoch, _ := strconv.ParseInt(m["g"], 10, 64)
 	return Account{
 		Name: name, Hash: m["hash"], Role: m["role"], Langs: strings.Fields(m["langs"]),
-		Capacity: capacity, Disabled: m["off"] == "1", Created: time.Unix(ct, 0),
+		Capacity: capacity, Disabled: m["off"] == "1", Created: time.Unix(ct, 0), Epoch: epoch,
 	}, nil
 }
 
@@ -92,22 +97,33 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	return out, nil
 }
 
-// SetDisabled disables or enables an account. Disabling also ends the
-// account's console logins at their next request, which checks it.
+// SetDisabled disables or enables an account. Disabling ends the account's
+// console logins for good (a new epoch), and tells every console replica
+// to close their event streams at once ("disabled <name>").
 func (s *Store) SetDisabled(ctx context.Context, name string, off bool) error {
 	if _, err := s.GetAccount(ctx, name); err != nil {
 		return err
 	}
-	if err := s.rdb.HSet(ctx, s.keys.account(name), "off", disabled(off)).Err(); err != nil {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.keys.account(name), "off", disabled(off))
+		if off {
+			p.HIncrBy(ctx, s.keys.account(name), "g", 1)
+			p.Publish(ctx, s.keys.consoleChannel(), "disabled "+name)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("disable account: %w", err)
 	}
 	return nil
 }
 
-// ConsoleLogin is a console session: its user and its CSRF token.
+// ConsoleLogin is a console session: its user, its CSRF token and the
+// account's epoch when it began.
 type ConsoleLogin struct {
-	User string
-	CSRF string
+	User  string
+	CSRF  string
+	Epoch int64
 }
 
 // SaveLogin keeps a console session under the hash of its cookie for
@@ -115,7 +131,7 @@ type ConsoleLogin struct {
 func (s *Store) SaveLogin(ctx context.Context, tokenHash string, l ConsoleLogin) error {
 	key := s.keys.consoleSession(tokenHash)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "u", l.User, "x", l.CSRF)
+		p.HSet(ctx, key, "u", l.User, "x", l.CSRF, "g", l.Epoch)
 		p.Expire(ctx, key, s.opts.ConsoleTTL)
 		return nil
 	})
@@ -134,12 +150,22 @@ func (s *Store) Login(ctx context.Context, tokenHash string) (l ConsoleLogin, ok
 	if m["u"] == "" {
 		return l, false, nil
 	}
-	return ConsoleLogin{User: m["u"], CSRF: m["x"]}, true, nil
+	epoch, _ := strconv.ParseInt(m["g"], 10, 64)
+	return ConsoleLogin{User: m["u"], CSRF: m["x"], Epoch: epoch}, true, nil
 }
 
-// Logout ends a console session.
+// Logout ends a console session, and tells every console replica to close
+// its event streams at once ("logout <token hash>").
 func (s *Store) Logout(ctx context.Context, tokenHash string) error {
-	return s.rdb.Del(ctx, s.keys.consoleSession(tokenHash)).Err()
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.keys.consoleSession(tokenHash))
+		p.Publish(ctx, s.keys.consoleChannel(), "logout "+tokenHash)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("end console session: %w", err)
+	}
+	return nil
 }
 
 // Failures returns how many logins counted under key (the console makes

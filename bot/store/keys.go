@@ -55,7 +55,9 @@ import (
 //	P:{q}:lf:<hash>          hash    failed logins under a hash of a name (and an   Options.LoginWindow after the last failure
 //	                                 address): n count, t last time
 //	P:{q}:online             zset    counsellors by last request time               entries older than a day are trimmed
-//	P:console                pubsub  "queue" and "case <code>" notes to consoles    not stored
+//	P:console                pubsub  "queue" and "case <code>" notes to consoles,   not stored
+//	                                 "logout <hash>" and "disabled <user>" to
+//	                                 close the streams of a login that ended
 //
 // P is Options.Prefix; <pid> the pseudonymous person ID.
 type keys struct {

@@ -94,8 +94,8 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	// byte at a time is cut off), and an idle keep-alive connection closes
 	// after IdleTimeout. There is no write timeout: the event streams of
 	// the web chat and the console stay open as long as their page.
-	srv := &http.Server{Handler: behindProxies(cfg.Proxies, mux), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: behindProxies(cfg.Proxies, mux), ReadHeaderTimeout: timeouts.header,
+		ReadTimeout: timeouts.read, IdleTimeout: timeouts.idle, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	for _, f := range w.onShutdown {
 		srv.RegisterOnShutdown(f)
 	}
@@ -176,6 +176,11 @@ func setupWeb(w *wiring) error {
 	w.onShutdown = append(w.onShutdown, chat.Close)
 	return nil
 }
+
+// timeouts of the HTTP server: a request's header must arrive within
+// header and the whole request within read; a keep-alive connection with
+// no request closes after idle. Tests shorten them.
+var timeouts = struct{ header, read, idle time.Duration }{10 * time.Second, 30 * time.Second, 2 * time.Minute}
 
 // openSecret derives the keys from HELPLINE_SECRET, or from a random secret
 // that lives as long as this process.

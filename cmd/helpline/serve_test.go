@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +153,59 @@ func TestEmbeddedDefault(t *testing.T) {
 	r := p.say("привет")
 	if len(r.Choices) == 0 || r.Choices[0].Label != "Русский" {
 		t.Fatalf("first reply %+v: want the language choice with Russian first", r)
+	}
+}
+
+// TestTrickledBodiesAndIdleConnectionsAreCut: a body sent a byte at a time
+// and a keep-alive connection left idle are closed by the server, as its
+// timeouts say (shortened here).
+func TestTrickledBodiesAndIdleConnectionsAreCut(t *testing.T) {
+	saved := timeouts
+	timeouts.header, timeouts.read, timeouts.idle = time.Second, 2*time.Second, 2*time.Second
+	t.Cleanup(func() { timeouts = saved })
+	srv := startServer(t, map[string]string{"HELPLINE_REDIS_URL": "redis://" + redisServer.Addr + "/1"})
+	host := strings.TrimPrefix(srv.url, "http://")
+
+	closedWithin := func(conn net.Conn, d time.Duration, trickle bool) bool {
+		deadline := time.Now().Add(d)
+		buf := make([]byte, 512)
+		for time.Now().Before(deadline) {
+			if trickle {
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return true
+				}
+			}
+			conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, err := conn.Read(buf); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return true // closed, or answered with an error and closed
+			}
+		}
+		return false
+	}
+	trickler, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trickler.Close()
+	fmt.Fprintf(trickler, "POST /chat/send HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n", host)
+	if !closedWithin(trickler, 20*time.Second, true) {
+		t.Fatal("a body trickled a byte at a time kept its connection open")
+	}
+
+	idle, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	fmt.Fprintf(idle, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+	r := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if !closedWithin(idle, 20*time.Second, false) {
+		t.Fatal("an idle keep-alive connection stayed open")
 	}
 }
