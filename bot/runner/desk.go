@@ -78,7 +78,7 @@ func (k *Desk) Claim(ctx context.Context, c bot.Counsellor, code string) error {
 	if err := k.q.Claim(ctx, code, c.Name, c.Langs, c.Capacity, k.opts.Interpreter, now); err != nil {
 		return err
 	}
-	k.log.Info("case claimed", "case", code, "counsellor", c.Name)
+	k.log.Info("case claimed", "case", k.keys.CaseRef(code), "counsellor", c.Name)
 	k.notify(ctx, "queue")
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
@@ -171,7 +171,7 @@ func (k *Desk) Transfer(ctx context.Context, c bot.Counsellor, code string, to *
 	if err := k.q.Transfer(ctx, code, qc.Counsellor, name, capacity); err != nil {
 		return err
 	}
-	k.log.Info("case transferred", "case", code, "from", qc.Counsellor, "to", name)
+	k.log.Info("case transferred", "case", k.keys.CaseRef(code), "from", qc.Counsellor, "to", name)
 	a := Action{Event: bot.Transferred, Code: code, Channel: qc.Channel, Who: "s", Line: "passed to " + name, Counts: []string{"case.transfer"}}
 	if to == nil {
 		a.Event, a.Line = bot.Requeued, "passed back to the queue"
@@ -203,7 +203,7 @@ func (k *Desk) End(ctx context.Context, c bot.Counsellor, code, wrap, note strin
 	if err := k.q.Finish(ctx, code, qc.Counsellor, wrap, now); err != nil && !errors.Is(err, bot.ErrTaken) {
 		return err
 	}
-	k.log.Info("case ended", "case", code, "counsellor", c.Name, "wrap", wrap)
+	k.log.Info("case ended", "case", k.keys.CaseRef(code), "counsellor", c.Name, "wrap", wrap)
 	k.notify(ctx, "queue")
 	k.notify(ctx, "case "+code)
 	return nil

@@ -123,7 +123,7 @@ func (k *Queue) enqueue(ctx context.Context, m store.Message, o op) error {
 	if err != nil || !added {
 		return err
 	}
-	k.log.Info("case queued", "case", o.Code, "pid", m.PID, "priority", o.Priority.String())
+	k.log.Info("case queued", "case", k.keys.CaseRef(o.Code), "priority", o.Priority.String())
 	return k.tellPlace(ctx, m, o.Code, 0)
 }
 
