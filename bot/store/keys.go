@@ -12,9 +12,9 @@ import (
 // script can commit them together on Redis Cluster too.
 //
 //	key                      type    holds                                          lifetime
-//	P:{NN}:s:<pid>           hash    v version, d session, a sealed address,        Options.SessionTTL after the last message
-//	                                 h open case ("<code> w" waiting, "<code> h"
-//	                                 held), k codes whose case keys are kept
+//	P:{NN}:s:<pid>           hash    v version, d sealed session (with the open     Options.SessionTTL after the last message
+//	                                 case and its state), a sealed address, k codes
+//	                                 whose case keys are kept
 //	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
 //	                                 person and the provider's message ID, which    last commit; marks older than
 //	                                 names neither), scored by time                 that are trimmed
@@ -35,7 +35,7 @@ import (
 // queue is one ordered set across every person, and a claim must be atomic
 // across counsellors, so it cannot share a slot with each person on Redis
 // Cluster. Its scripts touch {q} keys only; every write to a person (the
-// held mark h, the transcript, a reply) is a versioned commit on the
+// case state in the session, the transcript, a reply) is a versioned commit on the
 // person's tag, and what the queue must learn of a person's step (a new
 // case, a raised priority, a new line) travels as an outbox entry of
 // channel "case" in the person's partition, applied to {q} by delivery at
