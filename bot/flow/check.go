@@ -173,7 +173,23 @@ func (c *checker) node(f *Flow, n *Node) {
 		if o.Label == "" {
 			c.add(f.File, o.Line, "a choice of node %q has no label", n.ID)
 		}
+		switch {
+		case n.Many != "" && (o.Value == "" || strings.Contains(o.Value, " ")):
+			c.add(f.File, o.Line, "a choice of node %q, which picks many, needs a value of one word", n.ID)
+		case n.Many != "" && (o.Next != "" || len(o.Set) > 0 || len(o.Add) > 0):
+			c.add(f.File, o.Line, "a choice of node %q, which picks many, adds its value only: no next, set or add", n.ID)
+		case n.Many == "" && o.Value != "":
+			c.add(f.File, o.Line, "a choice of node %q has a value, but the node does not pick many", n.ID)
+		}
 	}
+	if n.Many != "" && len(n.Choices) == 0 {
+		c.add(f.File, n.Line, "node %q picks many, so it needs choices", n.ID)
+	}
+	r := c.set.Global.Replies
+	if n.Many != "" && r.Done == "" {
+		c.add(c.set.Global.File, 1, "node %q of flow %q picks many: replies needs done, the label that goes on", n.ID, f.ID)
+	}
+
 	if in := n.Input; in != nil {
 		if !inputTypes[in.Type] {
 			c.add(f.File, n.Line, "node %q: input type %q is not one of text, number, yesno, country", n.ID, in.Type)

@@ -65,6 +65,9 @@ type Engine struct {
 	labels map[string]map[string]string
 	yes    map[string]bool
 	no     map[string]bool
+	// words holds each language's own yes and no words: a choice labelled
+	// with one is answered by any of them.
+	words map[string]*yesNo
 	// countries maps normalised country names, in every shipped language
 	// and in English, to ISO codes; oneWord lists those of one word and
 	// five letters or more, sorted.
@@ -104,6 +107,7 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		labels:    map[string]map[string]string{},
 		yes:       map[string]bool{},
 		no:        map[string]bool{},
+		words:     map[string]*yesNo{},
 		countries: map[string]string{},
 		cancel:    map[string]bool{},
 		place:     map[string]bool{},
@@ -128,12 +132,14 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		}
 	}
 	for _, l := range e.langs {
+		yn := &yesNo{yes: map[string]bool{}, no: map[string]bool{}}
 		for _, w := range e.list(l, set.Global.Replies.Yes) {
-			e.yes[w] = true
+			e.yes[w], yn.yes[w] = true, true
 		}
 		for _, w := range e.list(l, set.Global.Replies.No) {
-			e.no[w] = true
+			e.no[w], yn.no[w] = true, true
 		}
+		e.words[l] = yn
 		cr := set.Global.Cases
 		for _, w := range append(e.list(l, cr.CancelWords), e.list(l, cr.Cancel)...) {
 			e.cancel[w] = true
@@ -142,6 +148,12 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 			e.place[w] = true
 		}
 		e.labels[l] = map[string]string{}
+		for _, id := range []string{set.Global.Replies.Skip, set.Global.Replies.Done} {
+			if id != "" {
+				t, _ := msgs.Text(l, id, nil, nil)
+				e.labels[l][id] = Normalize(t)
+			}
+		}
 		for _, f := range set.Flows {
 			for _, n := range f.Nodes {
 				for _, o := range n.Choices {
@@ -165,6 +177,8 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+type yesNo struct{ yes, no map[string]bool }
+
 // numberVars are the variables that show emergency numbers, as Numbers
 // fills them.
 var numberVars = []string{"_emergency", "_police", "_ambulance", "_victims", "_children", "_crisis"}
@@ -176,10 +190,16 @@ func (e *Engine) findNumbered() {
 	for _, v := range numberVars {
 		probe[v] = "\x00"
 	}
-	for _, id := range e.set.MessageIDs() {
-		for _, l := range e.langs {
-			if t, _ := e.msgs.Text(l, id, probe, nil); strings.Contains(t, "\x00") {
-				e.numbered[id] = true
+	for _, base := range e.set.MessageIDs() {
+		ids := []string{base}
+		for ch := range channelVariants {
+			ids = append(ids, base+"."+string(ch))
+		}
+		for _, id := range ids {
+			for _, l := range e.langs {
+				if t, _ := e.msgs.Text(l, id, probe, nil); strings.Contains(t, "\x00") {
+					e.numbered[id] = true
+				}
 			}
 		}
 	}

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden conversations with w
 // compares the bot's answers with the file. With -update it writes them.
 //
 // A conversation file has a header of # comments and optional "hints: et"
-// and "country: EE" lines, then what the person sends, one "> " line each:
+// and "country: EE" lines, and "channel: telegram" (default web), then what the person sends, one "> " line each:
 // plain text, "#2" (tap the second choice of the last reply), "[photo]"
 // (something that is not text), "[wait 25h]" (time passes),
 // "[link school]" (a deep link), or what a counsellor does: "[claim]",
@@ -68,6 +68,7 @@ func replay(e *flow.Engine, src string) (string, error) {
 	var out strings.Builder
 	var hints []string
 	country := ""
+	channel := bot.Web
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var s bot.Session
 	var last []bot.Choice
@@ -80,6 +81,8 @@ func replay(e *flow.Engine, src string) (string, error) {
 			hints = strings.Fields(strings.TrimPrefix(line, "hints: "))
 		case strings.HasPrefix(line, "country: "):
 			country = strings.TrimSpace(strings.TrimPrefix(line, "country: "))
+		case strings.HasPrefix(line, "channel: "):
+			channel = bot.Channel(strings.TrimSpace(strings.TrimPrefix(line, "channel: ")))
 		case strings.HasPrefix(line, "> "):
 		default:
 			out.WriteString(line + "\n")
@@ -91,7 +94,7 @@ func replay(e *flow.Engine, src string) (string, error) {
 		}
 		out.WriteString(line + "\n")
 		said := strings.TrimPrefix(line, "> ")
-		in := bot.Inbound{Channel: bot.Web, Address: "golden", ID: strconv.Itoa(n), LangHints: hints, Country: country}
+		in := bot.Inbound{Channel: channel, Address: "golden", ID: strconv.Itoa(n), LangHints: hints, Country: country}
 		switch {
 		case strings.HasPrefix(said, "[wait ") && strings.HasSuffix(said, "]"):
 			d, err := time.ParseDuration(said[6 : len(said)-1])

@@ -23,6 +23,7 @@ const EmergencyFile = "emergency.yaml"
 type rawFlow struct {
 	ID    string    `yaml:"id"`
 	Start string    `yaml:"start"`
+	Notes string    `yaml:"notes"`
 	Nodes yaml.Node `yaml:"nodes"`
 }
 
@@ -84,7 +85,7 @@ func parseFlow(name string, src []byte) (*Flow, error) {
 	if err := decodeStrict(src, &raw); err != nil {
 		return nil, fileError(name, err)
 	}
-	f := &Flow{ID: raw.ID, Start: raw.Start, File: name, Line: 1, Nodes: map[string]*Node{}}
+	f := &Flow{ID: raw.ID, Start: raw.Start, Notes: raw.Notes, File: name, Line: 1, Nodes: map[string]*Node{}}
 	if f.ID == "" {
 		return nil, Error{name, 1, "the flow has no id"}
 	}

@@ -118,6 +118,14 @@ type Replies struct {
 	// Yes and No list the words that answer a yes/no question.
 	Yes string `yaml:"yes"`
 	No  string `yaml:"no"`
+	// Skip labels the choice every free-input question offers; Done the
+	// one that ends a Many question.
+	Skip string `yaml:"skip"`
+	Done string `yaml:"done"`
+	// GaveUp is said when a question's retries run out, before the flow
+	// goes on: the person learns what happened and that nothing they said
+	// is lost.
+	GaveUp string `yaml:"gave_up"`
 }
 
 // Command is a global command. It is recognised when a whole message is one
@@ -154,6 +162,10 @@ type Flow struct {
 	Nodes map[string]*Node `yaml:"nodes"`
 	File  string           `yaml:"-"`
 	Line  int              `yaml:"-"`
+	// Notes names a variable that keeps, for the counsellor's card, what
+	// the person typed that answered no question of the flow: a sentence
+	// in the middle of an intake is something they wanted to say.
+	Notes string `yaml:"notes"`
 	// Order lists the node IDs as they stand in the file.
 	Order []string `yaml:"-"`
 }
@@ -177,6 +189,12 @@ type Node struct {
 	// the one chosen.
 	Languages bool   `yaml:"languages"`
 	Input     *Input `yaml:"input"`
+	// Many makes the choices a list to pick several from: each pick adds
+	// the choice's value to the variable Many names (space-separated) or
+	// takes it away, the question is asked again with the picks marked,
+	// and the reply "done" (Replies.Done) goes on. Typed, "1 3 5" picks
+	// three at once.
+	Many string `yaml:"many"`
 	// Retry is said after an answer that does not fit, Retries times at
 	// most (default 2); then the flow goes on to Fail (default: the menu).
 	Retry   string `yaml:"retry"`
@@ -215,6 +233,8 @@ type Option struct {
 	Set   map[string]string `yaml:"set"`
 	Add   map[string]int    `yaml:"add"`
 	Next  string            `yaml:"next"`
+	// Value is what a pick adds to the list of a Many question.
+	Value string `yaml:"value"`
 }
 
 // Input validates a free answer and keeps it in Var.
@@ -384,9 +404,15 @@ func num(s string) float64 {
 	return f
 }
 
-// Holds evaluates c against vars.
+// Holds evaluates c against vars. A number comparison with a variable that
+// holds no number is false: an age the person skipped is not under 18.
 func (c *Cond) Holds(vars map[string]string) bool {
 	v, set := vars[c.Var]
+	if c.Gt != nil || c.Gte != nil || c.Lt != nil || c.Lte != nil {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return false
+		}
+	}
 	switch {
 	case c.Eq != nil:
 		return v == *c.Eq
@@ -437,7 +463,7 @@ func (e Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, 
 // questions, and what the engine says on its own.
 func (s *Set) MessageIDs() []string {
 	g := &s.Global
-	ids := []string{g.Replies.Unsupported, g.Replies.Stale, g.Replies.Problem, g.Alarms.Raised,
+	ids := []string{g.Replies.Unsupported, g.Replies.Stale, g.Replies.Problem, g.Replies.GaveUp, g.Alarms.Raised,
 		g.Cases.Noted, g.Cases.Cancelled, g.Cases.Kept, g.Cases.Closed, g.Cases.Joined,
 		g.Cases.Transferred, g.Cases.Ended, g.Cases.With}
 	for _, a := range []*Alarm{g.Alarms.Danger, g.Alarms.SelfHarm} {

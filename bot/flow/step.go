@@ -135,6 +135,12 @@ func (st *stepper) alarm(a bot.Alarm) {
 			st.run()
 		}
 	case bot.NoCase:
+		if len(s.Stack) == 0 {
+			// At rest: when the offer is answered the person lands on
+			// the menu, not on nothing.
+			menu := st.e.set.Global.Menu
+			s.Stack = append(s.Stack, bot.Frame{Flow: menu, Node: st.e.set.Flows[menu].Start})
+		}
 		st.call(ans.Call)
 	}
 }
@@ -519,9 +525,25 @@ func (st *stepper) ask(f *Flow, n *Node) {
 		}
 		return
 	}
+	var picked []string
+	if n.Many != "" {
+		picked = strings.Fields(st.s.Vars[n.Many])
+	}
 	for i, o := range n.Choices {
 		label, _ := st.e.msgs.Text(lang, o.Label, st.s.Vars, nil)
+		if n.Many != "" && slices.Contains(picked, o.Value) {
+			label = "✓ " + label
+		}
 		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, strconv.Itoa(i)), Label: label})
+	}
+	r := st.e.set.Global.Replies
+	switch {
+	case n.Many != "":
+		label, _ := st.e.msgs.Text(lang, r.Done, nil, nil)
+		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, "done"), Label: label})
+	case n.Input != nil && r.Skip != "":
+		label, _ := st.e.msgs.Text(lang, r.Skip, nil, nil)
+		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, "skip"), Label: label})
 	}
 }
 
@@ -534,12 +556,20 @@ func (st *stepper) langChoice(frame bot.Frame, l string) {
 // tap on an older message's button is recognised as such.
 func ChoiceID(flow, node, key string) string { return flow + "/" + node + "/" + key }
 
-// say renders one message in the person's language.
+// say renders one message in the person's language. A message may have a
+// variant for the person's channel, its ID followed by the channel's name
+// (welcome.not_safe.telegram, welcome.not_safe.web): what a person can do
+// differs between an app and a browser tab.
 func (st *stepper) say(frame bot.Frame, t Text) {
 	if t.Msg == "" {
 		return
 	}
 	lang := st.s.Lang
+	if ch := st.in.Channel; channelVariants[ch] {
+		if id := t.Msg + "." + string(ch); st.e.msgs.Has(lang, id) {
+			t.Msg = id
+		}
+	}
 	var count *int
 	if t.Count != "" {
 		c := int(num(st.s.Vars[t.Count]))
@@ -562,6 +592,11 @@ func (st *stepper) say(frame bot.Frame, t Text) {
 	st.texts = append(st.texts, text)
 	st.shorts = append(st.shorts, short)
 }
+
+// channelVariants are the channels a message may have its own variant
+// for. SMS has its shorter variant instead (.sms), which WhatsApp does not
+// use.
+var channelVariants = map[bot.Channel]bool{bot.Web: true, bot.Telegram: true, bot.WhatsApp: true}
 
 func (st *stepper) problem(name string) {
 	st.effects = append(st.effects, bot.Effect{Kind: bot.Problem, Name: name})
@@ -611,12 +646,21 @@ func (st *stepper) answer(norm string, retry bool) {
 	case n.Languages:
 		next, ok = st.pickLanguage(n, norm)
 	case n.Input != nil:
-		next, ok = st.input(n, in.Text, norm)
+		next, ok = st.input(f, n, in.Text, norm)
+	case n.Many != "":
+		var done bool
+		if done, ok = st.pickMany(n, norm); ok && !done {
+			s.Retries = 0
+			st.ask(f, n) // again, with the picks marked
+			return
+		}
+		next = n.Next
 	default:
 		next, ok = st.pickOption(n, norm)
 	}
 	if !ok {
 		if retry {
+			st.note(f, norm)
 			st.retry(f, n)
 		}
 		return
@@ -636,6 +680,7 @@ func (st *stepper) retry(f *Flow, n *Node) {
 	if int(s.Retries) > limit {
 		s.Retries = 0
 		st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "retry.limit"})
+		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Replies.GaveUp})
 		fail := n.Fail
 		if fail == "" {
 			fail = "@" + st.e.set.Global.Menu
@@ -664,9 +709,13 @@ func (st *stepper) pickOption(n *Node, norm string) (string, bool) {
 	return o.Next, true
 }
 
-// MatchOption finds the choice a typed answer means: its number, its label,
-// or a recognisable part of the label, without regard to case or
-// diacritics. It returns -1 when no single choice fits.
+// matchOption finds the choice a typed answer means, without regard to
+// case or diacritics. The answer must be the choice: its number, its label,
+// a yes or no word for a choice whose label is one, a recognisable part of
+// the label ("safe place" for "A safe place to stay"), or a sentence that
+// holds a label of two words or more whole ("I need medical help"). A
+// one-word label inside a longer sentence is not an answer: "no one lets
+// me leave" is not "No". It returns -1 when no single choice fits.
 func (e *Engine) matchOption(lang string, opts []*Option, norm string) int {
 	if norm == "" {
 		return -1
@@ -683,13 +732,28 @@ func (e *Engine) matchOption(lang string, opts []*Option, norm string) int {
 			return i
 		}
 	}
+	if w := e.words[lang]; w != nil {
+		found := -1
+		for i, o := range opts {
+			l := labels[o.Label]
+			if (w.yes[l] && w.yes[norm]) || (w.no[l] && w.no[norm]) {
+				if found >= 0 {
+					return -1
+				}
+				found = i
+			}
+		}
+		if found >= 0 {
+			return found
+		}
+	}
 	if utf8.RuneCountInString(norm) < 3 {
 		return -1
 	}
 	found := -1
 	for i, o := range opts {
 		l := labels[o.Label]
-		if containsPhrase(l, norm) || containsPhrase(norm, l) {
+		if containsPhrase(l, norm) || (strings.Contains(l, " ") && containsPhrase(norm, l)) {
 			if found >= 0 {
 				return -1
 			}
@@ -697,6 +761,76 @@ func (e *Engine) matchOption(lang string, opts []*Option, norm string) int {
 		}
 	}
 	return found
+}
+
+// pickMany takes an answer to a Many question: a pick of one choice (tap,
+// number, label), several numbers at once, or done. It reports whether the
+// person is done, and whether the answer fitted at all.
+func (st *stepper) pickMany(n *Node, norm string) (done, ok bool) {
+	lang := st.s.Lang
+	doneLabel := st.e.labels[lang][st.e.set.Global.Replies.Done]
+	if norm == "done" || norm == doneLabel || norm == strconv.Itoa(len(n.Choices)+1) {
+		return true, true
+	}
+	picks := strings.Fields(norm)
+	var nums []int
+	for _, p := range picks {
+		k, err := strconv.Atoi(p)
+		if err != nil || k < 1 || k > len(n.Choices)+1 {
+			nums = nil
+			break
+		}
+		nums = append(nums, k)
+	}
+	if len(picks) > 1 && nums != nil {
+		for _, k := range nums {
+			if k == len(n.Choices)+1 {
+				done = true
+				continue
+			}
+			st.toggle(n.Many, n.Choices[k-1].Value)
+		}
+		return done, true
+	}
+	i := st.e.matchOption(lang, n.Choices, norm)
+	if i < 0 {
+		return false, false
+	}
+	st.toggle(n.Many, n.Choices[i].Value)
+	return false, true
+}
+
+// toggle adds value to the space-separated list in variable k, or takes it
+// away if it is there.
+func (st *stepper) toggle(k, value string) {
+	list := strings.Fields(st.s.Vars[k])
+	if i := slices.Index(list, value); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	} else {
+		list = append(list, value)
+	}
+	if len(list) == 0 {
+		delete(st.s.Vars, k)
+		return
+	}
+	st.setVar(k, strings.Join(list, " "))
+}
+
+// note keeps a sentence that answered no question, in a flow whose card
+// takes such notes: three words or more are something the person wanted
+// to say, not a mistyped answer.
+func (st *stepper) note(f *Flow, norm string) {
+	if f.Notes == "" || st.in.Text == "" || len(strings.Fields(norm)) < 3 {
+		return
+	}
+	text := strings.TrimSpace(st.in.Text)
+	if old := st.s.Vars[f.Notes]; old != "" {
+		text = old + " / " + text
+	}
+	if utf8.RuneCountInString(text) > maxInput {
+		text = string([]rune(text)[:maxInput])
+	}
+	st.setVar(f.Notes, text)
 }
 
 func (st *stepper) pickLanguage(n *Node, norm string) (string, bool) {
@@ -734,15 +868,23 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// input validates a free answer and keeps it.
-func (st *stepper) input(n *Node, raw, norm string) (string, bool) {
+// input validates a free answer and keeps it. Skip, tapped or typed, goes
+// on and keeps nothing.
+func (st *stepper) input(f *Flow, n *Node, raw, norm string) (string, bool) {
 	in := n.Input
+	skip := st.e.labels[st.s.Lang][st.e.set.Global.Replies.Skip]
+	if norm == "skip" && st.in.Choice != "" || (skip != "" && norm == skip) {
+		return n.Next, true
+	}
 	var v string
 	switch in.Type {
 	case "text":
 		v = strings.TrimSpace(raw)
 		if v == "" {
 			return "", false
+		}
+		if old := st.s.Vars[in.Var]; old != "" && in.Var == f.Notes {
+			v = old + " / " + v // what the person said along the way comes first
 		}
 		if utf8.RuneCountInString(v) > maxInput {
 			v = string([]rune(v)[:maxInput])

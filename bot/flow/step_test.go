@@ -313,3 +313,47 @@ func TestCountryInASentence(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedSentenceIsNotAChoice, in every shipped language: at a yes/no
+// question of the self-check, a sentence that starts with the language's
+// own "No" is not the answer No (it is kept as a note for the counsellor,
+// and the question is asked again), while the label of "I don't know",
+// typed in lower case without its accents, is that answer.
+func TestTypedSentenceIsNotAChoice(t *testing.T) {
+	e, cat := flowtest.Shipped(t)
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	at := func(l string) bot.Session {
+		return bot.Session{Lang: l, Stack: []bot.Frame{{Flow: "selfcheck", Node: "q_docs"}}, Last: now.Unix()}
+	}
+	for _, l := range cat.Languages() {
+		t.Run(l, func(t *testing.T) {
+			no, _ := cat.Text(l, "common.no", nil, nil)
+			rest, _ := cat.Text(l, "welcome.safe_now", nil, nil)
+			sentence := no + " " + strings.TrimRight(rest, "?")
+			s, replies, effects := e.Step(at(l), bot.Inbound{Channel: bot.Web, Text: sentence}, now)
+			if v := s.Vars["documents_kept"]; v != "" {
+				t.Fatalf("%q was taken for an answer: documents_kept=%q", sentence, v)
+			}
+			if s.Vars["note"] != sentence {
+				t.Errorf("the sentence was not kept as a note: %q", s.Vars["note"])
+			}
+			if len(replies) != 1 || len(replies[0].Choices) < 4 || top(s) != "selfcheck/q_docs" {
+				t.Fatalf("the question was not asked again: %+v at %s (%v)", replies, top(s), effects)
+			}
+			dk, _ := cat.Text(l, "common.dont_know", nil, nil)
+			typed := strings.ToLower(flow.Normalize(dk))
+			s, _, _ = e.Step(at(l), bot.Inbound{Channel: bot.Web, Text: typed}, now)
+			if v := s.Vars["documents_kept"]; v != "not sure" {
+				t.Fatalf("%q (typed %q) was not taken for \"I don't know\": documents_kept=%q", dk, typed, v)
+			}
+		})
+	}
+}
+
+func top(s bot.Session) string {
+	if len(s.Stack) == 0 {
+		return ""
+	}
+	f := s.Stack[len(s.Stack)-1]
+	return f.Flow + "/" + f.Node
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/lang"
 	"gopkg.in/yaml.v3"
 )
 
@@ -60,6 +61,9 @@ func (l *linter) refs() []ref {
 		{"language_name", r.LanguageName, name},
 		{"yes", r.Yes, list},
 		{"no", r.No, list},
+		{"skip", r.Skip, label},
+		{"done", r.Done, label},
+		{"gave_up", r.GaveUp, said},
 	} {
 		add(g.File, lines[rp.key], rp.id, rp.use, false, "reply "+rp.key)
 	}
@@ -99,6 +103,18 @@ func (l *linter) refs() []ref {
 				add(f.File, o.Line, o.Label, label, false, what)
 			}
 			add(f.File, n.Line, n.Retry, said, false, what)
+		}
+	}
+	// A message's channel variants must be in every language as the
+	// message is: a person on that channel would read English otherwise.
+	for _, r := range out {
+		if r.use != said {
+			continue
+		}
+		for _, ch := range []string{"web", "telegram", "whatsapp"} {
+			if id := r.id + "." + ch; l.cat.Has(lang.Fallback, id) {
+				out = append(out, ref{r.file, r.line, id, r.use, r.count, r.what + " on " + ch})
+			}
 		}
 	}
 	return out

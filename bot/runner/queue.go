@@ -141,7 +141,7 @@ func (k *Queue) tellPlace(ctx context.Context, m store.Message, code string, gap
 	if ok, err := k.q.TakeNotice(ctx, code, place, gap, k.opts.Now()); err != nil || !ok {
 		return err
 	}
-	return k.tell(ctx, qc, m.Address, k.placeReply(ctx, qc.Lang, place))
+	return k.tell(ctx, qc, m.Address, k.placeReply(ctx, qc.Lang, qc.Channel, place))
 }
 
 func placeOf(ws []bot.Case, code string) (int, bot.Case) {
@@ -154,14 +154,19 @@ func placeOf(ws []bot.Case, code string) (int, bot.Case) {
 }
 
 // placeReply says the person's place and an estimated wait, with the
-// choice to cancel.
-func (k *Queue) placeReply(ctx context.Context, lang string, place int) bot.Reply {
+// choice to cancel. The words may differ by channel (queue.place.web): a
+// closed web chat tab cannot receive the answer, an app can.
+func (k *Queue) placeReply(ctx context.Context, lang string, ch bot.Channel, place int) bot.Reply {
 	per, ok, err := k.q.AverageWait(ctx)
 	if err != nil || !ok || per <= 0 {
 		per = k.opts.DefaultWait
 	}
 	minutes := max(1, int((per*time.Duration(place)+time.Minute-1)/time.Minute))
-	text, _ := k.words.Text(lang, "queue.place", map[string]string{"place": fmt.Sprint(place)}, &minutes)
+	vars := map[string]string{"place": fmt.Sprint(place)}
+	text, ok := k.words.Text(lang, "queue.place."+string(ch), vars, &minutes)
+	if !ok {
+		text, _ = k.words.Text(lang, "queue.place", vars, &minutes)
+	}
 	return bot.Reply{Text: text, Choices: []bot.Choice{{ID: flow.CancelChoice, Label: k.text(lang, "queue.cancel")}}}
 }
 

@@ -78,7 +78,7 @@ func (t *Ticker) Tick(ctx context.Context) error {
 			if err != nil || !ok {
 				continue
 			}
-			r = k.placeReply(ctx, qc.Lang, i+1)
+			r = k.placeReply(ctx, qc.Lang, qc.Channel, i+1)
 		}
 		if err := t.notice(ctx, qc, r, now); err != nil {
 			return err

@@ -412,23 +412,29 @@ func (d *Detector) judge(s *scan) bot.Alarm {
 			}
 		}
 	}
-	primaries := len(s.parts)
+	// The language is the one whose match reads the most of the message:
+	// a word another language shares ("please" typed to a Bulgarian
+	// lexicon) must not choose it over the language the whole phrase is in.
+	primaries, span := len(s.parts), int32(0)
 	for i := 0; i < primaries; i++ {
 		h := s.parts[i]
 		r := &d.rules[h.rule]
-		if r.kind == not || s.isMasked(h) || (r.kind == danger && a.Danger != "") || (r.kind == selfHarm && a.SelfHarm != "") {
+		if r.kind == not || s.isMasked(h) {
+			continue
+		}
+		if (r.kind == danger && a.Danger != "" || r.kind == selfHarm && a.SelfHarm != "") && h.to-h.from <= span {
 			continue
 		}
 		if !s.holds(r, h) {
 			continue
 		}
-		if r.kind == danger {
+		if r.kind == danger && a.Danger == "" {
 			a.Danger = r.name
-		} else {
+		} else if r.kind == selfHarm && a.SelfHarm == "" {
 			a.SelfHarm = r.name
 		}
-		if a.Lang == "" {
-			a.Lang = r.lang
+		if h.to-h.from > span {
+			a.Lang, span = r.lang, h.to-h.from
 		}
 	}
 	return a

@@ -2,10 +2,10 @@ package webchat_test
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
