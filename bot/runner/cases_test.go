@@ -447,7 +447,7 @@ func TestIntakeAnswersAreNotStoredInClear(t *testing.T) {
 	ctx := context.Background()
 	f := setupCases(t, caseOptions{})
 	p := &person{f: f, addr: "tok-intake"}
-	for _, text := range []string{"hi", "1", "1", "counsellor", "1", "1", "2", "1", "17", "1", "my boss keeps the keys to the flat"} {
+	for _, text := range []string{"hi", "1", "1", "counsellor", "1", "1", "16", "2", "1", "17", "1", "my boss keeps the keys to the flat"} {
 		p.say(text)
 	}
 	code := f.waiting(1)[0].Code

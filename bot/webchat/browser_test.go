@@ -37,7 +37,7 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".msg.bot").textContent`))
-	if err != nil || !strings.Contains(first, "anonymous") {
+	if err != nil || !strings.Contains(first, "name") {
 		t.Fatalf("first bot message %q (%v)", first, err)
 	}
 	token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.getItem("hl-token")`))

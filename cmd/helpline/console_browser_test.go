@@ -47,6 +47,7 @@ func TestConsoleInChromium(t *testing.T) {
 	p.tap(en("menu.counsellor"))
 	p.tap(en("counsellor.go"))
 	p.tap(en("intake.stay"))
+	p.tap(en("common.done"))
 	p.say("no")
 	p.tap(en("common.skip_question"))
 	p.tap(en("common.skip_question"))

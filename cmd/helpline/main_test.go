@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/store/redistest"
 	"github.com/helpline/helpline/bot/webchat"
+	"github.com/helpline/helpline/flows"
 )
 
 var redisServer *redistest.Server
@@ -197,4 +199,23 @@ func (p *webPerson) tap(label string) bot.Reply {
 	}
 	p.t.Fatalf("no choice %q in %q", label, p.last.Text)
 	return bot.Reply{}
+}
+
+// selfcheckSigns counts the self-check's questions whose yes is a sign: a
+// person who says yes to every one hears that many counted.
+func selfcheckSigns(t *testing.T) int {
+	t.Helper()
+	set, err := flow.Load(flows.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, node := range set.Flows["selfcheck"].Nodes {
+		for _, o := range node.Choices {
+			if o.Add["risk"] > 0 {
+				n++
+			}
+		}
+	}
+	return n
 }

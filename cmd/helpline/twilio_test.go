@@ -108,11 +108,11 @@ func TestTwilioSelfCheckBySMSAndWhatsApp(t *testing.T) {
 		r = p.say("Yes")
 		answered++
 	}
-	if answered != 7 || !strings.Contains(r, en("danger.offer")) {
+	if answered != selfcheckSigns(t) || !strings.Contains(r, en("danger.offer")) {
 		t.Fatalf("after %d yes answers, not free to leave and threats should offer an urgent counsellor first:\n%s", answered, r)
 	}
-	if r = p.say("2"); !strings.Contains(r, "7") {
-		t.Fatalf("the result should count 7 signs:\n%s", r)
+	if r = p.say("2"); !strings.Contains(r, fmt.Sprint(answered)) {
+		t.Fatalf("the result should count %d signs:\n%s", answered, r)
 	}
 	if r := p.say("forget me"); !strings.Contains(r, en("erase.done")) {
 		t.Fatalf("erase:\n%s", r)
