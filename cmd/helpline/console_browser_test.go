@@ -61,7 +61,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("claim: %v", err)
 	}
 	card, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#card`)))
-	if err != nil || !strings.Contains(card, "shelter") || !strings.Contains(card, "safe now") {
+	if err != nil || !strings.Contains(card, "a safe place to stay") || !strings.Contains(card, "Safe now") {
 		t.Fatalf("the intake card should show the answers: %q %v", card, err)
 	}
 	page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`body`)))
