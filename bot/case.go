@@ -78,7 +78,25 @@ type CaseView struct {
 	Note string
 	// Mine is true when the viewer holds the case.
 	Mine bool
+	// Left says why the person is no longer in the case, when they are
+	// not: one of the Left values.
+	Left string
 }
+
+// Why a person is no longer in a case: the wrap-up the queue closed it
+// with, or a stop.
+const (
+	// LeftCancelled: the person cancelled the request.
+	LeftCancelled = "cancelled"
+	// LeftErased: the person asked to be forgotten.
+	LeftErased = "erased"
+	// LeftGone: the person's side of the case is gone (the session
+	// expired, or the person moved on).
+	LeftGone = "gone"
+	// LeftStopped: the person sent STOP or blocked the bot; nothing
+	// reaches them.
+	LeftStopped = "stopped"
+)
 
 // The errors of acting on a case, for the console to explain.
 var (

@@ -48,13 +48,13 @@ func (c *Console) user(h func(http.ResponseWriter, *http.Request, *user)) http.H
 				http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "log in first", http.StatusUnauthorized)
+			c.refuse(w, r, nil, http.StatusUnauthorized, "login.title")
 			return
 		}
 		if r.Method == http.MethodPost {
 			got := r.PostFormValue("csrf")
 			if subtle.ConstantTimeCompare([]byte(got), []byte(u.CSRF)) != 1 || got == "" {
-				http.Error(w, "the form is out of date: reload the page", http.StatusForbidden)
+				c.refuse(w, r, u, http.StatusForbidden, "console.stale")
 				return
 			}
 		}
@@ -113,7 +113,7 @@ func randomToken() string {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, http.StatusOK, "login", "", page{Title: "Log in", Msg: messages[r.URL.Query().Get("msg")]})
+	c.render(w, r, http.StatusOK, "login", "", page{Title: c.locFor(r, nil).T("login.title"), Msg: note(r)})
 }
 
 // login checks a name and password. A name that is no valid account name
@@ -129,16 +129,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	password := r.PostFormValue("password")
 	refuse := func(status int, msg string) {
-		c.render(w, status, "login", "", page{Title: "Log in", Msg: msg})
+		c.render(w, r, status, "login", "", page{Title: c.locFor(r, nil).T("login.title"), Msg: msg})
 	}
 	ip := clientIP(r)
 	if !c.ips.allow(ip) {
 		w.Header().Set("Retry-After", "60")
-		refuse(http.StatusTooManyRequests, "Too many tries. Wait a minute, then try again.")
+		refuse(http.StatusTooManyRequests, "login.too_many")
 		return
 	}
 	if !ValidName(name) || len(password) > maxPassword {
-		refuse(http.StatusUnauthorized, "Wrong name or password.")
+		refuse(http.StatusUnauthorized, "login.wrong")
 		return
 	}
 	ctx := r.Context()
@@ -149,7 +149,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if wait > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		refuse(http.StatusTooManyRequests, "Too many wrong passwords. Wait a little, then try again.")
+		refuse(http.StatusTooManyRequests, "login.wait")
 		return
 	}
 	if n, _, err := c.st.Failures(ctx, all); err == nil && n >= nameCeiling {
@@ -167,14 +167,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ok, busy := c.checkPassword(ctx, hash, password)
 	if busy {
 		w.Header().Set("Retry-After", "2")
-		refuse(http.StatusTooManyRequests, "Many people are logging in. Try again in a moment.")
+		refuse(http.StatusTooManyRequests, "login.busy")
 		return
 	}
 	if !ok || a.Hash == "" || a.Disabled {
 		c.st.Fail(ctx, pair, now)
 		c.st.Fail(ctx, all, now)
 		c.log.Info("console login refused", "name", all)
-		refuse(http.StatusUnauthorized, "Wrong name or password.")
+		refuse(http.StatusUnauthorized, "login.wrong")
 		return
 	}
 	c.st.ClearFailures(ctx, pair)

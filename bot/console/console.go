@@ -14,13 +14,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 
 	"github.com/helpline/helpline/bot"
-	"github.com/helpline/helpline/bot/runner"
+	"github.com/helpline/helpline/bot/flow"
+	"github.com/helpline/helpline/bot/lang"
 	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/bot/streams"
 )
@@ -52,6 +54,9 @@ type Desk interface {
 	Transfer(ctx context.Context, c bot.Counsellor, code string, to *bot.Counsellor) error
 	End(ctx context.Context, c bot.Counsellor, code, wrap, note string) error
 	View(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error)
+	// Preview shows a waiting case, before the claim, to a counsellor who
+	// may take it: its card, never its transcript.
+	Preview(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error)
 	CanSee(c bot.Counsellor, qc bot.Case, now time.Time) (ok, interpreter bool)
 }
 
@@ -72,6 +77,12 @@ type Options struct {
 	// MaxFailures is how many wrong passwords in a row a name may give
 	// before each further try must wait, longer every time. Default 5.
 	MaxFailures int
+	// UI holds the console's own words in every language it speaks; nil
+	// means the shipped ones (locales/console).
+	UI *lang.Catalog
+	// Fields are the intake card's fields in the flows' order; a card's
+	// other answers follow, by name.
+	Fields []flow.Field
 }
 
 // DefaultWrapUp are the wrap-up categories when none are configured.
@@ -84,6 +95,7 @@ type Console struct {
 	words Words
 	log   *slog.Logger
 	opts  Options
+	ui    *lang.Catalog
 	now   func() time.Time
 	pages map[string]*template.Template
 	ips   *ipLimiter
@@ -113,8 +125,12 @@ func New(st Store, desk Desk, words Words, log *slog.Logger, now func() time.Tim
 	if opts.MaxFailures <= 0 {
 		opts.MaxFailures = 5
 	}
+	ui := opts.UI
+	if ui == nil {
+		ui = uiCatalog()
+	}
 	return &Console{
-		st: st, desk: desk, words: words, log: log, opts: opts, now: now,
+		st: st, desk: desk, words: words, log: log, opts: opts, now: now, ui: ui,
 		pages: parsePages(), ips: newIPLimiter(), streams: map[chan string]struct{}{},
 		open:    streams.New(streamsPerLogin, streamsPerIP),
 		hashing: make(chan struct{}, hashers),
@@ -136,6 +152,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	m.Handle("GET /console/mine", c.user(c.myCases))
 	m.Handle("GET /console/case/{code}", c.user(c.caseView))
 	m.Handle("GET /console/case/{code}/lines", c.user(c.caseLines))
+	m.Handle("GET /console/case/{code}/preview", c.user(c.casePreview))
 	m.Handle("POST /console/case/{code}/claim", c.user(c.caseClaim))
 	m.Handle("POST /console/case/{code}/reply", c.user(c.caseReply))
 	m.Handle("POST /console/case/{code}/transfer", c.user(c.caseTransfer))
@@ -143,6 +160,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	m.Handle("GET /console/active", c.supervisor(c.activeList))
 	m.Handle("GET /console/online", c.supervisor(c.onlineList))
 	m.Handle("GET /console/stats", c.supervisor(c.statsPage))
+	m.Handle("GET /console/stats.csv", c.supervisor(c.statsCSV))
 
 	cop := http.NewCrossOriginProtection()
 	mux.Handle("/console/", secure(cop.Handler(m)))
@@ -166,24 +184,27 @@ func secure(h http.Handler) http.Handler {
 // parsePages parses each page with the layout: one template set per page.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"ago":     ago,
-		"flags":   runner.Flags,
-		"label":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-		"prio":    priorityName,
 		"visible": visible,
 		"clock":   func(t time.Time) string { return t.Format("15:04") },
+		"ms":      func(t time.Time) int64 { return t.UnixMilli() },
 		"who":     lineClass,
-		"whoName": func(w string) string {
-			if name, ok := strings.CutPrefix(w, "c:"); ok {
-				return name
-			}
-			return map[string]string{"p": "person:", "s": ""}[w]
-		},
-		"pair": func(title string, rows []tally) any {
+		"at": func(l loc, t time.Time) any {
 			return struct {
-				Title string
-				Rows  []tally
-			}{title, rows}
+				L  loc
+				At time.Time
+			}{l, t}
+		},
+		"counsellorName": func(w string) string {
+			name, _ := strings.CutPrefix(w, "c:")
+			return name
+		},
+		"int": func(n int64) int { return int(n) },
+		"tally": func(l loc, title string, rows []tally, prefix string) any {
+			return struct {
+				L             loc
+				Title, Prefix string
+				Rows          []tally
+			}{l, title, prefix, rows}
 		},
 	}
 	names, err := fs.Glob(files, "templates/*.html")
@@ -193,26 +214,33 @@ func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "parts" {
 			continue
 		}
-		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", n))
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/parts.html", n))
 	}
 	return pages
 }
 
 // page is what every page template gets.
 type page struct {
+	// Title is the page's title, already in the counsellor's language.
 	Title string
 	User  *user
 	CSRF  string
-	Msg   string
-	Data  any
+	// Msg is the ID of a note to show, in the console's locales.
+	Msg  string
+	Data any
+	// L speaks the counsellor's language; render sets it.
+	L loc
 }
 
-// render writes a whole page, or one of its blocks when block is set.
-func (c *Console) render(w http.ResponseWriter, status int, name, block string, p page) {
+// render writes a whole page, or one of its blocks when block is set, in
+// the language of the request's counsellor.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name, block string, p page) {
+	p.L = c.locFor(r, p.User)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.L.Lang)
 	w.WriteHeader(status)
 	t := c.pages[name]
 	if block == "" {
@@ -222,6 +250,18 @@ func (c *Console) render(w http.ResponseWriter, status int, name, block string, 
 		c.log.Error("console page failed", "page", name, "err", err)
 	}
 }
+
+// note is the locale ID of the note a redirect's ?msg= names, or "".
+func note(r *http.Request) string {
+	m := r.URL.Query().Get("msg")
+	if slices.Contains(notes, m) {
+		return "msg." + m
+	}
+	return ""
+}
+
+// notes are the notes a redirect may carry in ?msg=.
+var notes = []string{"taken", "full", "language", "ended", "moved", "gone", "notyours"}
 
 // lineClass is the CSS class of a transcript line by its writer.
 func lineClass(who string) string {
@@ -233,10 +273,6 @@ func lineClass(who string) string {
 	}
 	return "counsellor"
 }
-
-// priorityName names a priority, as the pages get it: a number (see
-// caseRow.Priority).
-func priorityName(p bot.Priority) string { return p.String() }
 
 // visible shows what a person wrote so that it cannot pass for something
 // else on the page: a new line shows as ⏎ before the break, so that it
@@ -259,22 +295,3 @@ func visible(s string) string {
 	return b.String()
 }
 
-// ago says how long ago t was, to the minute.
-func ago(t time.Time) string {
-	d := time.Since(t).Truncate(time.Minute)
-	if d < time.Minute {
-		return "just now"
-	}
-	return strings.TrimSuffix(d.String(), "0s") + " ago"
-}
-
-// messages are the short notes a redirect may carry in ?msg=.
-var messages = map[string]string{
-	"taken":    "Another counsellor took that case first.",
-	"full":     "You hold as many cases as you may. End one first.",
-	"language": "That case waits for a counsellor of its language for a little longer.",
-	"ended":    "The case is ended. The person is back at the menu.",
-	"moved":    "The case is passed on.",
-	"gone":     "The person erased the chat, or the case has ended.",
-	"notyours": "Another counsellor holds that case.",
-}

@@ -34,20 +34,36 @@ type queueData struct {
 func (c *Console) queueList(w http.ResponseWriter, r *http.Request, u *user) {
 	d, err := c.queue(r, u)
 	if err != nil {
-		c.fail(w, err)
+		c.fail(w, r, u, err)
 		return
 	}
-	c.render(w, http.StatusOK, "queue", "", page{Title: "Queue", User: u, CSRF: u.CSRF, Msg: messages[r.URL.Query().Get("msg")], Data: d})
+	c.render(w, r, http.StatusOK, "queue", "", page{Title: c.locFor(r, u).T("queue.title"), User: u, CSRF: u.CSRF, Msg: note(r), Data: d})
 }
 
-// queueRows is the queue's rows alone, for the page's live update.
+// waitingCase is a waiting case as the page's alerts see it: its code and
+// whether it is urgent, nothing more.
+type waitingCase struct {
+	Code   string `json:"code"`
+	Urgent bool   `json:"urgent"`
+}
+
+// queueRows is the queue's rows alone, for the page's live update; asked
+// for JSON, the codes of the waiting cases, for the alerts of every page.
 func (c *Console) queueRows(w http.ResponseWriter, r *http.Request, u *user) {
 	d, err := c.queue(r, u)
 	if err != nil {
-		c.fail(w, err)
+		c.fail(w, r, u, err)
 		return
 	}
-	c.render(w, http.StatusOK, "queue", "rows", page{User: u, CSRF: u.CSRF, Data: d})
+	if wantsJSON(r) {
+		out := make([]waitingCase, len(d.Rows))
+		for i, row := range d.Rows {
+			out[i] = waitingCase{Code: row.Code, Urgent: row.Priority == bot.Urgent}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	c.render(w, r, http.StatusOK, "queue", "rows", page{User: u, CSRF: u.CSRF, Data: d})
 }
 
 func (c *Console) queue(r *http.Request, u *user) (queueData, error) {
@@ -74,13 +90,8 @@ func (c *Console) queue(r *http.Request, u *user) (queueData, error) {
 func (c *Console) myCases(w http.ResponseWriter, r *http.Request, u *user) {
 	held, err := c.st.HeldBy(r.Context(), u.Name)
 	if err != nil {
-		c.fail(w, err)
+		c.fail(w, r, u, err)
 		return
 	}
-	c.render(w, http.StatusOK, "cases", "", page{Title: "My cases", User: u, CSRF: u.CSRF, Data: caseRows(held)})
-}
-
-func (c *Console) fail(w http.ResponseWriter, err error) {
-	c.log.Error("console request failed", "err", err)
-	http.Error(w, "something went wrong: try again", http.StatusInternalServerError)
+	c.render(w, r, http.StatusOK, "cases", "", page{Title: c.locFor(r, u).T("console.mine"), User: u, CSRF: u.CSRF, Data: caseRows(held)})
 }

@@ -22,6 +22,9 @@ type DeskStore interface {
 	Close(ctx context.Context, code, wrap string, forget bool, now time.Time) error
 	Case(ctx context.Context, code string) (bot.Case, error)
 	PersonCase(ctx context.Context, pid, code string) (store.PersonCase, error)
+	// Stopped reports whether nothing may be sent to the person: they
+	// sent STOP or blocked the bot.
+	Stopped(ctx context.Context, pid string) (bool, error)
 	NotifyConsole(ctx context.Context, note string) error
 }
 
@@ -98,7 +101,7 @@ func (k *Desk) hold(ctx context.Context, qc bot.Case) error {
 		Counts: []string{"case.claimed", "wait." + waitBucket(qc.Claimed.Sub(qc.Created))},
 	})
 	if errors.Is(err, bot.ErrCaseGone) {
-		k.q.Close(ctx, qc.Code, "gone", false, k.opts.Now())
+		k.q.Close(ctx, qc.Code, bot.LeftGone, false, k.opts.Now())
 		k.notify(ctx, "queue")
 	}
 	return err
@@ -193,7 +196,7 @@ func (k *Desk) End(ctx context.Context, c bot.Counsellor, code, wrap, note strin
 	}
 	now := k.opts.Now()
 	a := Action{Event: bot.Ended, Code: code, Channel: qc.Channel, Who: "s", Line: "ended: " + wrap,
-		Counts: []string{"case.wrap." + wrap}}
+		Counts: []string{"case.wrap." + wrap, EndCount(qc.Lang, qc.Topic, wrap, waitBucket(qc.Claimed.Sub(qc.Created)))}}
 	if note != "" {
 		a.Fields = []string{"note", string(k.keys.Seal([]byte(note), qc.PID))}
 	}
@@ -209,15 +212,17 @@ func (k *Desk) End(ctx context.Context, c bot.Counsellor, code, wrap, note strin
 	return nil
 }
 
-// View shows a case to c: the holder, or a supervisor. The card and the
-// transcript are opened here and never stored open.
+// View shows a case to c: the holder, a supervisor, or the last holder of
+// a case that has ended (to read, and to see why it ended). The card and
+// the transcript are opened here and never stored open.
 func (k *Desk) View(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error) {
 	qc, err := k.q.Case(ctx, code)
 	if err != nil {
 		return bot.CaseView{}, err
 	}
 	v := bot.CaseView{Case: qc, Mine: qc.State == bot.WithCounsellor && qc.Counsellor == c.Name}
-	if !v.Mine && !c.Supervisor {
+	held := qc.State == bot.Closed && qc.Counsellor == c.Name
+	if !v.Mine && !c.Supervisor && !held {
 		return bot.CaseView{}, bot.ErrNotYours
 	}
 	if v.Mine {
@@ -225,18 +230,65 @@ func (k *Desk) View(ctx context.Context, c bot.Counsellor, code string) (bot.Cas
 			return v, err
 		}
 	}
-	pc, err := k.q.PersonCase(ctx, qc.PID, code)
-	if err != nil {
+	if err := k.left(ctx, &v); err != nil {
 		return v, err
 	}
-	if b, err := k.keys.Open([]byte(pc.Fields["card"]), qc.PID); err == nil {
+	return v, k.open(ctx, &v, true)
+}
+
+// Preview shows a waiting case to a counsellor who may take it, before the
+// claim: the card, the priority and the risks, never the transcript.
+func (k *Desk) Preview(ctx context.Context, c bot.Counsellor, code string) (bot.CaseView, error) {
+	qc, err := k.q.Case(ctx, code)
+	if err != nil {
+		return bot.CaseView{}, err
+	}
+	if qc.State != bot.InQueue {
+		return bot.CaseView{}, bot.ErrTaken
+	}
+	if ok, _ := k.CanSee(c, qc, k.opts.Now()); !ok && !c.Supervisor {
+		return bot.CaseView{}, bot.ErrLanguage
+	}
+	v := bot.CaseView{Case: qc}
+	return v, k.open(ctx, &v, false)
+}
+
+// left says in v why the person is no longer in the case, when they are
+// not: they cancelled, erased or left it, or stopped the bot.
+func (k *Desk) left(ctx context.Context, v *bot.CaseView) error {
+	if v.State == bot.Closed {
+		if slices.Contains([]string{bot.LeftCancelled, bot.LeftGone, bot.LeftErased}, v.Wrap) {
+			v.Left = v.Wrap
+		}
+		return nil
+	}
+	stopped, err := k.q.Stopped(ctx, v.PID)
+	if err != nil {
+		return err
+	}
+	if stopped {
+		v.Left = bot.LeftStopped
+	}
+	return nil
+}
+
+// open opens v's card and, with lines, its note and transcript.
+func (k *Desk) open(ctx context.Context, v *bot.CaseView, lines bool) error {
+	pc, err := k.q.PersonCase(ctx, v.PID, v.Code)
+	if err != nil {
+		return err
+	}
+	if b, err := k.keys.Open([]byte(pc.Fields["card"]), v.PID); err == nil {
 		json.Unmarshal(b, &v.Card)
 	}
-	if b, err := k.keys.Open([]byte(pc.Fields["note"]), qc.PID); err == nil {
+	if !lines {
+		return nil
+	}
+	if b, err := k.keys.Open([]byte(pc.Fields["note"]), v.PID); err == nil {
 		v.Note = string(b)
 	}
 	for _, l := range pc.Lines {
-		b, err := k.keys.Open(l.Sealed, qc.PID)
+		b, err := k.keys.Open(l.Sealed, v.PID)
 		if err != nil {
 			continue
 		}
@@ -246,8 +298,18 @@ func (k *Desk) View(ctx context.Context, c bot.Counsellor, code string) (bot.Cas
 		}
 		v.Lines = append(v.Lines, line)
 	}
-	return v, nil
+	return nil
 }
+
+// EndCount names the counter of a case a counsellor ended, by language,
+// topic, wrap-up and waiting time: aggregate, nothing of the person. The
+// parts are joined by "|", which no language code, topic or wrap-up holds.
+func EndCount(lang, topic, wrap, wait string) string {
+	return EndPrefix + strings.Join([]string{lang, topic, wrap, wait}, "|")
+}
+
+// EndPrefix starts the name of every EndCount counter.
+const EndPrefix = "case.end|"
 
 // CanSee reports whether c may take a waiting case now: its language is
 // one of c's, or it has waited past the interpreter time. Interpreter is

@@ -119,7 +119,7 @@ func (p planner) plan(rec store.Record, in bot.Inbound, before bot.Session, next
 			w := ch.on(code)
 			w.TTL = p.caseTTL
 			p.line(&ch, code, "s", "cancelled by the person")
-			ch.ops = append(ch.ops, op{Op: "close", Code: code, Wrap: "cancelled"})
+			ch.ops = append(ch.ops, op{Op: "close", Code: code, Wrap: bot.LeftCancelled})
 			ch.counts = append(ch.counts, "case.cancelled")
 		case bot.Place:
 			if code != "" {

@@ -89,7 +89,7 @@ func (k *Queue) Apply(ctx context.Context, m store.Message) error {
 	case "close":
 		err = k.q.Close(ctx, o.Code, o.Wrap, false, now)
 	case "forget":
-		err = k.q.Close(ctx, o.Code, "erased", true, now)
+		err = k.q.Close(ctx, o.Code, bot.LeftErased, true, now)
 	case "place":
 		err = k.tellPlace(ctx, m, o.Code, 0)
 	case "relay":

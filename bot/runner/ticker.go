@@ -97,7 +97,7 @@ func (t *Ticker) notice(ctx context.Context, qc bot.Case, r bot.Reply, now time.
 	s, err := openSession(t.keys, qc.PID, rec)
 	if rec.Session == nil || rec.Address == nil || err != nil || s.Case.Code != qc.Code {
 		t.log.Info("case closed: the person no longer waits", "case", t.keys.CaseRef(qc.Code))
-		err := t.st.Close(ctx, qc.Code, "gone", false, now)
+		err := t.st.Close(ctx, qc.Code, bot.LeftGone, false, now)
 		t.q.notify(ctx, "queue")
 		return err
 	}

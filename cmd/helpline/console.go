@@ -20,7 +20,7 @@ func setupConsole(w *wiring) error {
 	ticker := runner.NewTicker(w.queue, st, w.keys, w.log, cc.Unclaimed, 10*time.Second)
 	w.background = append(w.background, ticker.Run)
 	desk := runner.NewDesk(st, w.disp, w.keys, w.log, runner.DeskOptions{Interpreter: cc.Interpreter})
-	con := console.New(st, desk, w.cat, w.log, time.Now, console.Options{WrapUp: cc.WrapUp, Secure: cc.Secure})
+	con := console.New(st, desk, w.cat, w.log, time.Now, console.Options{WrapUp: cc.WrapUp, Secure: cc.Secure, Fields: w.engine.Set().Fields()})
 	con.Routes(w.mux)
 	w.background = append(w.background, con.Run)
 	w.onShutdown = append(w.onShutdown, con.Close)

@@ -1,0 +1,65 @@
+package console
+
+import (
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/helpline/helpline/locales"
+)
+
+var placeholder = regexp.MustCompile(`{{\s*\.(\w+)\s*}}`)
+
+// TestConsoleLocalesComplete: every console locale has every English
+// message with the same placeholders, renders its plurals for any count,
+// and says in its header whether a native speaker reviewed it.
+func TestConsoleLocalesComplete(t *testing.T) {
+	cat := uiCatalog()
+	langs := cat.Languages()
+	for _, want := range []string{"en", "et", "lv", "lt", "ru"} {
+		if !slices.Contains(langs, want) {
+			t.Errorf("no console locale for %s", want)
+		}
+	}
+	for _, l := range langs[1:] {
+		src, _ := fs.ReadFile(locales.Console(), l+".toml")
+		head, _, _ := strings.Cut(string(src), "\n[")
+		if !strings.Contains(strings.ToLower(head), "native speaker") {
+			t.Errorf("%s.toml: the header says nothing of a native speaker's review", l)
+		}
+		for _, id := range cat.IDs("en") {
+			if !cat.Has(l, id) {
+				t.Errorf("%s: %s is missing", l, id)
+				continue
+			}
+			m := cat.Message(l, id)
+			en := cat.Message("en", id).Other
+			for _, n := range []int{0, 1, 2, 5, 11, 21, 22} {
+				count := &n
+				if cat.Message("en", id).One == "" {
+					count = nil
+				}
+				got, ok := cat.Text(l, id, map[string]string{"code": "X", "held": "1", "d": "1", "lang": "x", "time": "1", "who": "x", "state": "x"}, count)
+				if !ok || got == id || strings.Contains(got, "{{") {
+					t.Errorf("%s: %s for %d: %q", l, id, n, got)
+				}
+			}
+			if got, want := names(m.Other+m.One), names(en); !slices.Equal(got, want) && want != nil {
+				t.Errorf("%s: %s has placeholders %v, English %v", l, id, got, want)
+			}
+		}
+	}
+}
+
+func names(s string) []string {
+	var out []string
+	for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+		if m[1] != "Count" && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
