@@ -91,7 +91,7 @@ func (c *Console) caseData(l loc, v bot.CaseView) caseData {
 			return
 		}
 		done[name] = true
-		row := cardRow{Label: l.Word("field", name), Value: l.Word("value", val)}
+		row := cardRow{Label: l.Word("field", name), Value: l.Value(val)}
 		switch {
 		case free:
 			row.Value = val

@@ -67,6 +67,16 @@ func (l loc) Word(prefix, key string) string {
 	return strings.ReplaceAll(key, "_", " ")
 }
 
+// Value names an answer on the card. A question that takes several picks
+// keeps them space-separated ("shelter medical"): each is named.
+func (l loc) Value(v string) string {
+	id := "value." + strings.ReplaceAll(v, " ", "_")
+	if s, _ := l.cat.Text(l.Lang, id, nil, nil); s != id || !strings.Contains(v, " ") {
+		return l.Word("value", v)
+	}
+	return l.Words("value", strings.Fields(v))
+}
+
 // Words is Word for each key, joined by commas.
 func (l loc) Words(prefix string, keys []string) string {
 	out := make([]string, len(keys))

@@ -39,6 +39,9 @@ func (s *Set) Fields() []Field {
 			for _, k := range sortedKeys(n.Add) {
 				add(k, false)
 			}
+			if n.Many != "" {
+				add(n.Many, false)
+			}
 			for _, o := range n.Choices {
 				for _, k := range sortedKeys(o.Set) {
 					add(k, false)
