@@ -62,10 +62,10 @@ func TestSentinelFailover(t *testing.T) {
 
 // failover is a Redis that can lose a master.
 type failover struct {
-	url  string                                       // HELPLINE_REDIS_URL
+	url  string                                      // HELPLINE_REDIS_URL
 	kill func(ctx context.Context, key string) error // kill the master that serves key
-	wait func(ctx context.Context) error              // wait until a replica took over
-	logs func() string                                // the Redis logs, for a failure
+	wait func(ctx context.Context) error             // wait until a replica took over
+	logs func() string                               // the Redis logs, for a failure
 }
 
 // The load of a failover test.
