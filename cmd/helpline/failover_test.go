@@ -99,7 +99,7 @@ func serveThroughFailover(t *testing.T, r failover) {
 	defer fake.Close()
 	var servers []*server
 	for _, name := range []string{"replica-a", "replica-b"} {
-		servers = append(servers, startServer(t, map[string]string{
+		servers = append(servers, spawnServer(map[string]string{
 			"HELPLINE_REDIS_URL":          r.url,
 			"HELPLINE_SECRET":             testSecret,
 			"HELPLINE_REPLICA":            name,
@@ -109,6 +109,9 @@ func serveThroughFailover(t *testing.T, r failover) {
 			"HELPLINE_TELEGRAM_CHAT_RATE": "0",
 			"HELPLINE_TELEGRAM_RATE":      "0",
 		}))
+	}
+	for _, s := range servers {
+		s.await(t)
 	}
 	failed := func(format string, args ...any) {
 		t.Helper()
