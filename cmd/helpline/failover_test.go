@@ -93,8 +93,6 @@ const (
 // person must finish a round begun after the failover; no reply is sent
 // twice, and none is left in the outbox to be sent again later.
 func serveThroughFailover(t *testing.T, r failover) {
-	_, cat := flowtest.Shipped(t)
-	en := func(id string) string { s, _ := cat.Text("en", id, nil, nil); return s }
 	fake := telegramtest.New()
 	defer fake.Close()
 	var servers []*server
@@ -110,9 +108,16 @@ func serveThroughFailover(t *testing.T, r failover) {
 			"HELPLINE_TELEGRAM_RATE":      "0",
 		}))
 	}
+	_, cat := flowtest.Shipped(t) // while the replicas start
+	en := func(id string) string { s, _ := cat.Text("en", id, nil, nil); return s }
 	for _, s := range servers {
 		s.await(t)
 	}
+	t.Cleanup(func() { // both stop at once; each server's own cleanup waits for it
+		for _, s := range servers {
+			s.cancel()
+		}
+	})
 	failed := func(format string, args ...any) {
 		t.Helper()
 		var logs strings.Builder
