@@ -214,8 +214,8 @@ func (d *Delivery) Unfinished(part int, ids []string) {
 // after a pause, and at shutdown for up to Drain: an entry left in the
 // outbox would be claimed after ClaimIdle and sent a second time.
 func (d *Delivery) remove(sent <-chan struct{}) {
-	var retry time.Duration // the pause before trying again what Redis refused
-	var stopBy time.Time    // once sends are over, how long removal is tried
+	var retry, last time.Duration // the pause before trying again what Redis refused, and the one before
+	var stopBy time.Time          // once sends are over, how long removal is tried
 	for {
 		if retry > 0 {
 			time.Sleep(retry)
@@ -254,9 +254,10 @@ func (d *Delivery) remove(sent <-chan struct{}) {
 					d.finished[p] = append(d.finished[p], ids...)
 				}
 				d.mu.Unlock()
-				retry = d.opts.Backoff
+				retry = min(max(2*last, d.opts.Backoff), 2*time.Second)
 			}
 		}
+		last = retry
 		select {
 		case <-sent:
 			if stopBy.IsZero() {
