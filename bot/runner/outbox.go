@@ -210,37 +210,67 @@ func (d *Delivery) Unfinished(part int, ids []string) {
 // remove takes out of the outbox the finished entries that no commit took
 // within Linger, all partitions in one round trip. Once sent is closed (no
 // send is left) it removes the rest and returns.
+//
+// A removal Redis refuses (a master failing over, say) is tried again
+// after a pause, and at shutdown for up to Drain: an entry left in the
+// outbox would be claimed after ClaimIdle and sent a second time.
 func (d *Delivery) remove(sent <-chan struct{}) {
+	var retry, last time.Duration // the pause before trying again what Redis refused, and the one before
+	var stopBy time.Time          // once sends are over, how long removal is tried
 	for {
-		select {
-		case <-d.wake:
-			t := time.NewTimer(d.opts.Linger)
+		if retry > 0 {
+			time.Sleep(retry)
+		} else {
 			select {
-			case <-t.C:
+			case <-d.wake:
+				t := time.NewTimer(d.opts.Linger)
+				select {
+				case <-t.C:
+				case <-sent:
+					t.Stop()
+				}
 			case <-sent:
-				t.Stop()
 			}
-		case <-sent:
 		}
 		d.mu.Lock()
 		batch := map[int][]string{}
+		n := 0
 		for p, ids := range d.finished {
 			if len(ids) > 0 {
 				batch[p] = ids
+				n += len(ids)
 				d.finished[p] = nil
 			}
 		}
 		d.mu.Unlock()
+		retry = 0
 		if len(batch) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), d.opts.Drain)
-			if err := d.box.DoneMany(ctx, batch); err != nil {
-				d.log.Warn("outbox entries sent but not removed", "partitions", len(batch), "err", err)
-			}
+			err := d.box.DoneMany(ctx, batch)
 			cancel()
+			if err != nil {
+				d.log.Warn("outbox entries sent but not removed yet", "entries", n, "err", err)
+				d.mu.Lock()
+				for p, ids := range batch {
+					d.finished[p] = append(d.finished[p], ids...)
+				}
+				d.mu.Unlock()
+				retry = min(max(2*last, d.opts.Backoff), 2*time.Second)
+			}
 		}
+		last = retry
 		select {
 		case <-sent:
-			return
+			if stopBy.IsZero() {
+				stopBy = time.Now().Add(d.opts.Drain)
+			}
+			if retry == 0 {
+				return
+			}
+			if time.Now().After(stopBy) {
+				d.log.Warn("outbox entries sent but not removed: a claim will send them again", "entries", n)
+				return
+			}
 		default:
 		}
 	}

@@ -382,3 +382,64 @@ func TestOutboxHoldsRepliesSealed(t *testing.T) {
 		t.Fatalf("the sealed reply did not open whole: %+v", s.sent[0].Reply)
 	}
 }
+
+// refusingOutbox refuses the next removals of finished entries, as Redis
+// does while a master fails over.
+type refusingOutbox struct {
+	runner.Outbox
+	mu      sync.Mutex
+	refuse  int
+	refused int
+}
+
+func (o *refusingOutbox) DoneMany(ctx context.Context, ids map[int][]string) error {
+	o.mu.Lock()
+	if o.refuse > 0 {
+		o.refuse--
+		o.refused++
+		o.mu.Unlock()
+		return errors.New("dial tcp: connection refused")
+	}
+	o.mu.Unlock()
+	return o.Outbox.DoneMany(ctx, ids)
+}
+
+// TestRefusedRemovalIsTriedAgain: a sent entry whose removal Redis refuses
+// is removed on a later try, while delivery runs and at shutdown; left in
+// the outbox, a claim would send it a second time.
+func TestRefusedRemovalIsTriedAgain(t *testing.T) {
+	for _, linger := range []time.Duration{5 * time.Millisecond, time.Hour} {
+		t.Run(linger.String(), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := setup(t, 1)
+			rdb := server.Client()
+			defer rdb.Close()
+			outbox := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
+			s := &sender{}
+			box := &refusingOutbox{Outbox: f.st, refuse: 3}
+			d := runner.NewDelivery(box, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet,
+				runner.DeliveryOptions{Consumer: "me", Block: 100 * time.Millisecond, Linger: linger, Backoff: 10 * time.Millisecond})
+			f.disp = f.dispatcher(d, 0)
+			done := make(chan struct{})
+			go func() { d.Run(ctx); close(done) }()
+			if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-refused", ID: "1", Text: "hi", LangHints: []string{"en"}}); err != nil {
+				t.Fatal(err)
+			}
+			entries := func() int64 { n, _ := rdb.XLen(ctx, outbox).Result(); return n }
+			for deadline := time.Now().Add(10 * time.Second); len(s.texts()) < 1 || (linger < time.Hour && entries() > 0); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("sent %q, %d entries left", s.texts(), entries())
+				}
+			}
+			cancel() // with a linger of an hour, the shutdown removes the entry
+			<-done
+			if n := entries(); n != 0 {
+				t.Fatalf("%d entries left after shutdown", n)
+			}
+			if box.refused != 3 {
+				t.Fatalf("%d removals refused, want 3", box.refused)
+			}
+		})
+	}
+}

@@ -44,10 +44,21 @@ func (s *Store) EnsureGroups(ctx context.Context) error {
 
 // ReadOutbox hands consumer the next entries of partition part, waiting up
 // to block for one to come.
+//
+// A stream without its group (a Redis that came back empty, a replica
+// promoted with none of the data) gets the group again, so that delivery
+// goes on rather than failing until a restart.
 func (s *Store) ReadOutbox(ctx context.Context, part int, consumer string, count int64, block time.Duration) ([]Message, error) {
-	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+	args := &redis.XReadGroupArgs{
 		Group: group, Consumer: consumer, Streams: []string{s.keys.outbox(part), ">"}, Count: count, Block: block,
-	}).Result()
+	}
+	res, err := s.rdb.XReadGroup(ctx, args).Result()
+	if isNoGroup(err) {
+		if err := s.rdb.XGroupCreateMkStream(ctx, s.keys.outbox(part), group, "0").Err(); err != nil && !isBusyGroup(err) {
+			return nil, fmt.Errorf("create outbox group again: %w", err)
+		}
+		res, err = s.rdb.XReadGroup(ctx, args).Result()
+	}
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}

@@ -167,6 +167,12 @@ func isBusyGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
 }
 
+// isNoGroup reports the error a stream command gives when the stream or
+// its consumer group is missing.
+func isNoGroup(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
+}
+
 // FirstSeen records mark in partition part's marks of things seen, and
 // reports whether it is new: a provider's callback redelivered is seen
 // again. mark must name no one (a keyed hash); it expires as the marks of

@@ -388,3 +388,28 @@ func TestTrailTakesLargeBatches(t *testing.T) {
 		t.Fatalf("trail of a person with no session: %d IDs, %v", len(got), err)
 	}
 }
+
+// TestOutboxGroupLost: when the outbox's consumer group is gone (a Redis
+// that came back empty), reading the outbox makes it again and hands over
+// what was committed since, rather than failing until a restart.
+func TestOutboxGroupLost(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{Partitions: 1})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
+	if err := rdb.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, claimed, err := st.CommitClaim(ctx, commit("p1", "m1", 0, "s1"), "me"); err != nil || got != store.Committed || len(claimed) != 0 {
+		t.Fatalf("commit without the group: %v %v %v", got, claimed, err)
+	}
+	msgs, err := st.ReadOutbox(ctx, 0, "me", 10, 10*time.Millisecond)
+	if err != nil || len(msgs) != 1 || msgs[0].PID != "p1" {
+		t.Fatalf("read after the group was lost: %+v %v", msgs, err)
+	}
+	if _, claimed, err := st.CommitClaim(ctx, commit("p1", "m2", 1, "s2"), "me"); err != nil || len(claimed) != 1 {
+		t.Fatalf("a commit once the group is back hands its entry over: %v %v", claimed, err)
+	}
+}

@@ -46,6 +46,7 @@ func (s *syncBuffer) String() string {
 type server struct {
 	url    string
 	logs   *syncBuffer
+	stdout *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -54,23 +55,38 @@ type server struct {
 // /healthz, and stops it when the test ends.
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
+	s := spawnServer(env)
+	s.await(t)
+	return s
+}
+
+// spawnServer calls run("serve") on a free port with env and returns at
+// once; await waits for it. Several servers start side by side so.
+func spawnServer(env map[string]string) *server {
 	env["HELPLINE_ADDR"] = "127.0.0.1:0"
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	s := &server{logs: logs, cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), stdout, logs) }()
+	s := &server{logs: &syncBuffer{}, stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), s.stdout, s.logs) }()
+	return s
+}
+
+// await waits until a spawned server answers /healthz, and stops it when
+// the test ends.
+func (s *server) await(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for s.url == "" {
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not start; logs:\n%s", logs)
+			s.cancel()
+			t.Fatalf("server did not start; logs:\n%s", s.logs)
 		}
 		select {
 		case err := <-s.done:
-			t.Fatalf("run returned early: %v\n%s", err, logs)
+			t.Fatalf("run returned early: %v\n%s", err, s.logs)
 		case <-time.After(20 * time.Millisecond):
 		}
-		if line := stdout.String(); strings.Contains(line, "web chat on ") {
+		if line := s.stdout.String(); strings.Contains(line, "web chat on ") {
 			rest := strings.SplitN(line, "web chat on ", 2)[1]
 			rest, _, _ = strings.Cut(rest, "\n")
 			s.url = strings.TrimSuffix(strings.TrimSpace(rest), "/")
@@ -80,7 +96,6 @@ func startServer(t *testing.T, env map[string]string) *server {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	t.Cleanup(func() { s.stop(t) })
-	return s
 }
 
 func (s *server) stop(t *testing.T) {

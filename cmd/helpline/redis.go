@@ -13,6 +13,9 @@ import (
 	"github.com/helpline/helpline/bot/secret"
 )
 
+// clusterReload is how often a Cluster client reads the slot map again.
+const clusterReload = time.Second
+
 // openRedis connects to HELPLINE_REDIS_URL: a single Redis
 // (redis://host:6379/0), a Sentinel set (redis://host:26379?master_name=m
 // &addr=host2:26379) or a Cluster (redis://host:7000?addr=host2:7000). With
@@ -41,6 +44,14 @@ func openRedis(rawURL string, pool int, log *slog.Logger) (redis.UniversalClient
 			return nil, nil, fmt.Errorf("HELPLINE_REDIS_URL: %w", err)
 		}
 		o.PoolSize = pool
+		// go-redis learns that a slot moved from a MOVED answer, and
+		// otherwise only when it reads the slot map again. A master that
+		// died answers nothing, so until that reading every command for
+		// its slots goes to it and fails, long after a replica took over:
+		// by default a minute of silence for the people in those slots.
+		// Read the map every second instead (one CLUSTER SLOTS, in the
+		// background, when there is traffic).
+		o.ClusterStateReloadInterval = clusterReload
 		rdb = redis.NewClusterClient(o)
 	default:
 		o, err := redis.ParseURL(rawURL)

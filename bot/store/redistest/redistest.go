@@ -1,6 +1,10 @@
 // Package redistest starts a real redis-server for tests, on a free port,
-// keeping nothing on disk. A test run that cannot start one fails: a
-// missing redis-server is an error, never a reason to skip.
+// keeping nothing on disk: one server (Start), a Redis Cluster of several
+// masters with replicas (StartCluster), or a master and a replica watched
+// by Sentinels (StartSentinel), with a way to kill a master and wait for
+// its failover. Every process dies with the test process. A test run that
+// cannot start them fails: a missing redis-server or redis-sentinel is an
+// error, never a reason to skip.
 package redistest
 
 import (
@@ -8,21 +12,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Server is a redis-server this package started.
+// Server is a redis-server (or redis-sentinel) this package started.
 type Server struct {
 	Addr string
 	cmd  *exec.Cmd
 	dir  string
+	log  *tail
+
+	mu     sync.Mutex
+	killed bool
 }
 
 // Start runs redis-server on a free loopback port with the extra arguments
@@ -32,37 +43,73 @@ func Start(extra ...string) (*Server, error) {
 	if err != nil {
 		return nil, errors.New("redis-server is not installed (apt-get install redis-server): the tests need a real Redis")
 	}
+	return launch(bin, func(port int, dir string) ([]string, error) {
+		args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""}
+		return append(args, extra...), nil
+	})
+}
+
+// launch runs bin with the arguments args makes for a free port and a
+// folder of the server's own, and waits until it answers PING.
+func launch(bin string, args func(port int, dir string) ([]string, error)) (*Server, error) {
 	dir, err := os.MkdirTemp("", "redistest")
 	if err != nil {
 		return nil, err
 	}
+	name := filepath.Base(bin)
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
 		if err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
-		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""}, extra...)
-		cmd := exec.Command(bin, args...)
+		argv, err := args(port, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		cmd := exec.Command(bin, argv...)
 		dieWithParent(cmd)
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start redis-server: %w", err)
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
-		go drain(stdout)
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, dir: dir}
+		log := &tail{}
+		go log.drain(stdout)
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, dir: dir, log: log}
 		if s.wait() == nil {
 			return s, nil
 		}
-		s.stop()
+		s.Kill()
 	}
 	os.RemoveAll(dir)
-	return nil, errors.New("redis-server did not start")
+	return nil, fmt.Errorf("%s did not start", name)
 }
 
-func drain(r interface{ Read([]byte) (int, error) }) {
+// tail keeps the last lines a server logged, for a failing test to show.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tail) drain(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
+		t.mu.Lock()
+		if len(t.lines) >= 200 {
+			t.lines = t.lines[1:]
+		}
+		t.lines = append(t.lines, sc.Text())
+		t.mu.Unlock()
 	}
+}
+
+// Log returns the last lines the server logged.
+func (s *Server) Log() string {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return strings.Join(s.log.lines, "\n")
 }
 
 func freePort() (int, error) {
@@ -90,14 +137,30 @@ func (s *Server) wait() error {
 	return errors.New("redis-server did not answer")
 }
 
-func (s *Server) stop() {
+// Kill stops the server at once with SIGKILL, as a crash would, and waits
+// for it to be gone; its folder stays until Close. Killing a server twice
+// does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.killed {
+		return
+	}
+	s.killed = true
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
 }
 
+// Killed reports whether Kill was called.
+func (s *Server) Killed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killed
+}
+
 // Close stops the server and removes its folder.
 func (s *Server) Close() {
-	s.stop()
+	s.Kill()
 	os.RemoveAll(s.dir)
 }
 
