@@ -32,7 +32,9 @@ type collector struct {
 	timeout time.Duration
 	now     func() time.Time
 	langs   labels
-	errors  prometheus.Counter
+	// errors are the Redis errors, served after the reads: "collect"
+	// counts a read that did not finish in time.
+	errors *prometheus.CounterVec
 	// busy is set while a read runs: a read still running from an earlier
 	// scrape means Redis stalls, and a second is not started beside it.
 	busy atomic.Bool
@@ -40,7 +42,7 @@ type collector struct {
 	entries, oldest, waiting, oldestWait, held *prometheus.Desc
 }
 
-func newCollector(src Source, timeout time.Duration, now func() time.Time, langs labels, errors prometheus.Counter) *collector {
+func newCollector(src Source, timeout time.Duration, now func() time.Time, langs labels, errors *prometheus.CounterVec) *collector {
 	return &collector{
 		src: src, timeout: timeout, now: now, langs: langs, errors: errors,
 		entries: prometheus.NewDesc("helpline_outbox_entries",
@@ -61,6 +63,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.entries, c.oldest, c.waiting, c.oldestWait, c.held} {
 		ch <- d
 	}
+	c.errors.Describe(ch)
 }
 
 // figures is what one read found; an error leaves its part out.
@@ -71,8 +74,10 @@ type figures struct {
 	queueErr   error
 }
 
-// Collect reads Redis and sends the figures it read in time.
+// Collect reads Redis and sends the figures it read in time, then the
+// Redis errors, with those of this read.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	defer c.errors.Collect(ch)
 	f, ok := c.read()
 	if !ok {
 		return
@@ -119,7 +124,7 @@ func (c *collector) sendQueue(ch chan<- prometheus.Metric, q store.QueueFigures,
 // by the command that failed.
 func (c *collector) read() (figures, bool) {
 	if !c.busy.CompareAndSwap(false, true) {
-		c.errors.Inc()
+		c.errors.WithLabelValues("collect").Inc()
 		return figures{}, false
 	}
 	done := make(chan figures, 1) // the read never waits for a scrape that gave up
@@ -140,7 +145,7 @@ func (c *collector) read() (figures, bool) {
 	case f := <-done:
 		return f, true
 	case <-t.C:
-		c.errors.Inc()
+		c.errors.WithLabelValues("collect").Inc()
 		return figures{}, false
 	}
 }

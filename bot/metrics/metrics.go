@@ -104,12 +104,16 @@ func New(o Options) *Metrics {
 			m.alarms[k] = append(m.alarms[k], alarms.WithLabelValues(kind, lang))
 		}
 	}
-	collectErrors := m.redisErrors.WithLabelValues("collect")
-	m.reg.MustRegister(received, duplicates, m.commit, alarms, tries, sendTime, dropped, m.claimed, m.redisErrors,
+	m.redisErrors.WithLabelValues("collect")
+	m.reg.MustRegister(received, duplicates, m.commit, alarms, tries, sendTime, dropped, m.claimed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if o.Source != nil {
-		m.reg.MustRegister(newCollector(o.Source, o.Timeout, o.Now, m.langs, collectErrors))
+	if o.Source == nil {
+		m.reg.MustRegister(m.redisErrors)
+		return m
 	}
+	// The collector serves the Redis errors after its own reads, so that a
+	// scrape counts the errors of its own reads.
+	m.reg.MustRegister(newCollector(o.Source, o.Timeout, o.Now, m.langs, m.redisErrors))
 	return m
 }
 
