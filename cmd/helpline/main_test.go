@@ -42,6 +42,7 @@ func (s *syncBuffer) String() string {
 // server is the binary running in this test process.
 type server struct {
 	url    string
+	stdout *syncBuffer
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
@@ -55,7 +56,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	s := &server{logs: logs, cancel: cancel, done: make(chan error, 1)}
+	s := &server{stdout: stdout, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), stdout, logs) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for s.url == "" {
