@@ -294,4 +294,3 @@ func visible(s string) string {
 	}
 	return b.String()
 }
-

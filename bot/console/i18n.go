@@ -143,4 +143,3 @@ func pairs(kv []string) map[string]string {
 	}
 	return m
 }
-

@@ -7,22 +7,30 @@ import (
 	"testing"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/metrics"
+	"github.com/helpline/helpline/bot/runner"
 )
 
 // BenchmarkHandle measures the hot path of one inbound message against a
 // real Redis: read the session, step, commit with one script. People
 // rotate over a thousand addresses, each walking from the welcome into the
 // menu and its flows.
-func BenchmarkHandle(b *testing.B) { benchmarkHandle(b, false) }
+func BenchmarkHandle(b *testing.B) { benchmarkHandle(b, false, nil) }
 
 // BenchmarkHandleRemembered is the same with the dispatcher remembering the
 // sessions it committed, as serve runs it: one round trip per message.
-func BenchmarkHandleRemembered(b *testing.B) { benchmarkHandle(b, true) }
+func BenchmarkHandleRemembered(b *testing.B) { benchmarkHandle(b, true, nil) }
 
-func benchmarkHandle(b *testing.B, remember bool) {
+// BenchmarkHandleMetered is BenchmarkHandleRemembered with the Prometheus
+// metrics told of every message and commit, as serve runs it.
+func BenchmarkHandleMetered(b *testing.B) {
+	benchmarkHandle(b, true, metrics.New(metrics.Options{Languages: []string{"en", "et", "ru"}}))
+}
+
+func benchmarkHandle(b *testing.B, remember bool, meter runner.Meter) {
 	f := setup(b, 16)
 	if remember {
-		f.disp = f.dispatcher(nil, 10_000)
+		f.disp = runner.NewDispatcher(runner.Config{Engine: f.engine, Store: f.st, Keys: f.keys, Log: quiet, Remember: 10_000, Meter: meter})
 	}
 	ctx := context.Background()
 	inputs := []string{"hello", "1", "1", "2", "1", "2", "menu"}

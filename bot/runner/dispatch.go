@@ -28,6 +28,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +92,8 @@ type Config struct {
 	// elsewhere fails the commit's version check, and the dispatcher reads
 	// it then. Zero remembers nothing.
 	Remember int
+	// Meter is told of messages, commits and alarms; nil meters nothing.
+	Meter Meter
 }
 
 // Dispatcher runs people's messages and counsellors' actions through the
@@ -102,6 +105,7 @@ type Dispatcher struct {
 	log     *slog.Logger
 	now     func() time.Time
 	courier Courier
+	meter   Meter
 	locks   [stripes]sync.Mutex
 	// known remembers, per stripe and guarded by its lock, the records this
 	// replica committed last. Nil when off.
@@ -111,9 +115,12 @@ type Dispatcher struct {
 
 // NewDispatcher makes a dispatcher.
 func NewDispatcher(c Config) *Dispatcher {
-	d := &Dispatcher{engine: c.Engine, store: c.Store, keys: c.Keys, log: c.Log, now: c.Now, courier: c.Courier}
+	d := &Dispatcher{engine: c.Engine, store: c.Store, keys: c.Keys, log: c.Log, now: c.Now, courier: c.Courier, meter: c.Meter}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if d.meter == nil {
+		d.meter = nopMeter{}
 	}
 	if c.Remember > 0 {
 		d.known = make([]map[string]store.Record, stripes)
@@ -211,10 +218,12 @@ func (d *Dispatcher) run(ctx context.Context, pid string, in bot.Inbound, act *A
 			// a replica remembers can come back after an erase.
 			c.Start = 1<<20 + rand.Int64N(1<<40)
 		}
+		start := time.Now()
 		outcome, claimed, err := d.commitClaim(ctx, c)
 		if err != nil {
 			return err
 		}
+		d.meter.Committed(time.Since(start))
 		if len(claimed) > 0 {
 			d.courier.Hand(claimed)
 		}
@@ -222,13 +231,31 @@ func (d *Dispatcher) run(ctx context.Context, pid string, in bot.Inbound, act *A
 		switch outcome {
 		case store.Duplicate:
 			d.log.Debug("duplicate message ignored", "pid", pid, "channel", in.Channel)
+			if in.Event == bot.Message {
+				d.meter.Received(in.Channel, true)
+			}
 			return nil
 		case store.Committed:
 			d.log.Debug("message handled", "pid", pid, "channel", in.Channel, "replies", len(c.Out))
+			d.metered(in, next.Lang, effects)
 			return nil
 		}
 	}
 	return ErrContention
+}
+
+// metered tells the meter of a committed step: the person's message, and
+// the alarms it raised.
+func (d *Dispatcher) metered(in bot.Inbound, lang string, effects []bot.Effect) {
+	if in.Event == bot.Message {
+		d.meter.Received(in.Channel, false)
+	}
+	for _, e := range effects {
+		if e.Kind == bot.Alert {
+			kind, _, _ := strings.Cut(e.Name, ".")
+			d.meter.Alarm(kind, lang)
+		}
+	}
 }
 
 // reserver reserves a case code for pid once per message: a retry after a

@@ -54,6 +54,8 @@ type DeliveryOptions struct {
 	// partition to remove it before delivery removes it itself. Default
 	// 10ms.
 	Linger time.Duration
+	// Meter is told of sends, drops and claims; nil meters nothing.
+	Meter DeliveryMeter
 }
 
 func (o *DeliveryOptions) defaults() {
@@ -83,6 +85,9 @@ func (o *DeliveryOptions) defaults() {
 	}
 	if o.Consumer == "" {
 		o.Consumer = "helpline"
+	}
+	if o.Meter == nil {
+		o.Meter = nopMeter{}
 	}
 }
 
@@ -331,6 +336,9 @@ func (d *Delivery) claim(ctx context.Context) {
 				}
 				continue
 			}
+			if len(msgs) > 0 {
+				d.opts.Meter.Claimed(len(msgs))
+			}
 			d.deliverAll(ctx, p, msgs)
 		}
 	}
@@ -410,7 +418,9 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message) bool {
 // finished: sent, or failed for good.
 func (d *Delivery) retry(ctx context.Context, m store.Message, send func() error) bool {
 	for try := range d.opts.Tries {
+		start := time.Now()
 		err := send()
+		d.opts.Meter.Tried(m.Channel, sendOutcome(err), time.Since(start))
 		if err == nil {
 			return true
 		}
@@ -433,6 +443,7 @@ func (d *Delivery) retry(ctx context.Context, m store.Message, send func() error
 
 func (d *Delivery) drop(ctx context.Context, m store.Message, why string) bool {
 	d.log.Warn("outbox entry dropped", "pid", m.PID, "channel", m.Channel, "reason", why)
+	d.opts.Meter.Dropped(m.Channel, why)
 	if err := d.box.Count(ctx, m.Part, why, time.Now()); err != nil {
 		d.log.Warn("count failed", "err", err)
 	}
@@ -457,4 +468,15 @@ func openReply(keys *secret.Keys, pid string, sealed []byte) (bot.Reply, error) 
 		return r, err
 	}
 	return r, r.UnmarshalBinary(b)
+}
+
+// sendOutcome classifies the result of one try to send.
+func sendOutcome(err error) string {
+	switch {
+	case err == nil:
+		return SendSent
+	case errors.Is(err, bot.ErrPermanent):
+		return SendFailed
+	}
+	return SendRetry
 }

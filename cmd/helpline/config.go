@@ -19,6 +19,7 @@ import (
 // down as plain values. The README lists them all.
 type config struct {
 	Addr          string         // HELPLINE_ADDR
+	MetricsAddr   string         // HELPLINE_METRICS_ADDR
 	RedisURL      string         // HELPLINE_REDIS_URL
 	Secret        string         // HELPLINE_SECRET
 	FlowsDir      string         // HELPLINE_FLOWS_DIR
@@ -89,16 +90,17 @@ func (c config) open() func(time.Time) bool {
 
 func readConfig(getenv func(string) string) (config, error) {
 	c := config{
-		Addr:       getenv("HELPLINE_ADDR"),
-		RedisURL:   getenv("HELPLINE_REDIS_URL"),
-		Secret:     getenv("HELPLINE_SECRET"),
-		FlowsDir:   getenv("HELPLINE_FLOWS_DIR"),
-		LocalesDir: getenv("HELPLINE_LOCALES_DIR"),
-		ExitURL:    getenv("HELPLINE_WEB_EXIT_URL"),
-		LogLevel:   getenv("HELPLINE_LOG_LEVEL"),
-		LogFormat:  getenv("HELPLINE_LOG_FORMAT"),
-		Consumer:   getenv("HELPLINE_REPLICA"),
-		CPUProfile: getenv("HELPLINE_CPUPROFILE"),
+		Addr:        getenv("HELPLINE_ADDR"),
+		MetricsAddr: getenv("HELPLINE_METRICS_ADDR"),
+		RedisURL:    getenv("HELPLINE_REDIS_URL"),
+		Secret:      getenv("HELPLINE_SECRET"),
+		FlowsDir:    getenv("HELPLINE_FLOWS_DIR"),
+		LocalesDir:  getenv("HELPLINE_LOCALES_DIR"),
+		ExitURL:     getenv("HELPLINE_WEB_EXIT_URL"),
+		LogLevel:    getenv("HELPLINE_LOG_LEVEL"),
+		LogFormat:   getenv("HELPLINE_LOG_FORMAT"),
+		Consumer:    getenv("HELPLINE_REPLICA"),
+		CPUProfile:  getenv("HELPLINE_CPUPROFILE"),
 	}
 	e := env{getenv: getenv}
 	c.Partitions = e.num("HELPLINE_PARTITIONS", store.DefaultPartitions)

@@ -45,8 +45,8 @@ func (s *syncBuffer) String() string {
 // server is the binary running in this test process.
 type server struct {
 	url    string
-	logs   *syncBuffer
 	stdout *syncBuffer
+	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/lang"
+	"github.com/helpline/helpline/bot/metrics"
 	"github.com/helpline/helpline/bot/runner"
 	"github.com/helpline/helpline/bot/secret"
 	"github.com/helpline/helpline/bot/store"
@@ -69,13 +70,15 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	}
 	cfg.secureCookies()
 	st := store.New(rdb, store.Options{Partitions: cfg.Partitions, SessionTTL: cfg.SessionTTL, DedupeTTL: cfg.DedupeTTL, CaseTTL: cfg.TranscriptTTL})
+	meters := metrics.New(metrics.Options{Languages: cat.Languages(), Source: st})
+	store.OnError(rdb, meters.RedisError)
 	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
 	queue := runner.NewQueue(st, keys, cat, log, runner.QueueOptions{})
-	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer)})
+	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer), Meter: meters})
 	w := &wiring{
 		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
 		mux: http.NewServeMux(), senders: senders, queue: queue,
-		disp: runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log, Courier: delivery, Remember: cfg.Remember}),
+		disp: runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log, Courier: delivery, Remember: cfg.Remember, Meter: meters}),
 	}
 	for _, setup := range channels {
 		if err := setup(w); err != nil {
@@ -89,6 +92,11 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (set HELPLINE_ADDR to serve elsewhere, such as localhost:8081): %w", cfg.Addr, err)
+	}
+	msrv, mln, err := metricsServer(cfg.MetricsAddr, meters, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	// A request must arrive whole within ReadTimeout (a body trickled a
 	// byte at a time is cut off), and an idle keep-alive connection closes
@@ -111,12 +119,19 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 			log.Error("delivery stopped", "err", err)
 		}
 	})
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if msrv != nil {
+		go func() { serveErr <- msrv.Serve(mln) }()
+		defer msrv.Close()
+	}
 	url := "http://" + ln.Addr().String()
 	log.Info("serving", "url", url, "languages", cat.Languages(), "channels", len(w.senders))
 	fmt.Fprintf(stdout, "helpline: web chat on %s/\n", url)
 	fmt.Fprintf(stdout, "helpline: counsellor console on %s/console/\n", url)
+	if mln != nil {
+		fmt.Fprintf(stdout, "helpline: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	for _, f := range w.started {
 		f(url)
 	}
