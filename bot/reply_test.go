@@ -11,11 +11,13 @@ var sampleReply = Reply{
 	Short: "Passport taken?",
 	Choices: []Choice{
 		{ID: "yes", Label: "Yes"}, {ID: "no", Label: "No"}, {ID: "menu", Label: "Back to the menu"},
+		{ID: "erase", Label: "Forget me", Kind: ChoiceForget},
 	},
+	Lang: "en", Case: Waiting, Step: 3, Steps: 7,
 }
 
 func TestReplyRoundTrip(t *testing.T) {
-	for _, r := range []Reply{{}, {Text: "Tere!"}, sampleReply, {Choices: []Choice{{}}}} {
+	for _, r := range []Reply{{}, {Text: "Tere!"}, sampleReply, {Choices: []Choice{{}}}, {Text: "Hello", From: SpeakerCounsellor, Case: Held}} {
 		b, err := r.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
@@ -29,11 +31,27 @@ func TestReplyRoundTrip(t *testing.T) {
 		}
 	}
 	b, _ := sampleReply.MarshalBinary()
-	for _, bad := range [][]byte{nil, {}, {9}, b[:len(b)-1], append(b[:len(b):len(b)], 0), []byte(`{"t":"hi"}`)} {
+	speaker := append([]byte(nil), b...)
+	speaker[len(b)-4] = 9 // no such speaker
+	for _, bad := range [][]byte{nil, {}, {9}, b[:len(b)-1], append(b[:len(b):len(b)], 0), []byte(`{"t":"hi"}`), speaker} {
 		r := Reply{Text: "kept?"}
 		if err := r.UnmarshalBinary(bad); err != ErrBadReply || !reflect.DeepEqual(r, Reply{}) {
 			t.Fatalf("%q decoded to %+v, %v", bad, r, err)
 		}
+	}
+}
+
+// TestReplyVersion1 decodes a reply as the outbox held it before replies
+// carried their language and speaker: an upgrade drains the old outbox.
+func TestReplyVersion1(t *testing.T) {
+	v1 := []byte{1, 2, 'H', 'i', 0, 1, 3, 'y', 'e', 's', 3, 'Y', 'e', 's'}
+	var r Reply
+	if err := r.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	want := Reply{Text: "Hi", Choices: []Choice{{ID: "yes", Label: "Yes"}}}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("version 1 decoded to %+v, want %+v", r, want)
 	}
 }
 
@@ -44,6 +62,7 @@ func FuzzReplyDecode(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte{replyVersion, 0, 0, 0})
 	f.Add([]byte{replyVersion, 0, 0, 200, 1})
+	f.Add([]byte{replyV1, 2, 'H', 'i', 0, 1, 1, 'y', 1, 'Y'})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Reply
 		if r.UnmarshalBinary(b) != nil {
