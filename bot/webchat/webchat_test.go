@@ -2,10 +2,10 @@ package webchat_test
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +30,7 @@ type fixture struct {
 	chat *webchat.Chat
 	srv  *httptest.Server
 	st   *store.Store
+	disp *runner.Dispatcher
 }
 
 // newChat serves a web chat over the shipped content and a real Redis, with
@@ -42,7 +43,7 @@ func newChat(t testing.TB, opts webchat.Options) fixture {
 	keys, _ := secret.New([]byte("webchat tests use this secret, 32+ bytes"))
 	log := slog.New(slog.DiscardHandler)
 	disp := runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log})
-	chat := webchat.New(disp, st, keys, cat, log, opts)
+	chat := webchat.New(disp, engine, st, keys, cat, log, opts)
 	mux := http.NewServeMux()
 	chat.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -59,7 +60,7 @@ func newChat(t testing.TB, opts webchat.Options) fixture {
 		<-done
 		rdb.Close()
 	})
-	return fixture{chat: chat, srv: srv, st: st}
+	return fixture{chat: chat, srv: srv, st: st, disp: disp}
 }
 
 func post(t testing.TB, url, body string) int {
