@@ -115,6 +115,9 @@ func TestPageInChromium(t *testing.T) {
 	if tok := p.str(`sessionStorage.getItem("hl-token") || ""`); tok != "" {
 		t.Fatal("a page view made a token before the person did anything")
 	}
+	if keys := personKeys(t); len(keys) > 0 {
+		t.Fatalf("a page view stored %q", keys)
+	}
 	p.tap("English")
 	if got := p.lastBot(); !strings.Contains(got, "FORGET ME") || !strings.Contains(got, "safe for you to write") {
 		t.Fatalf("after choosing English: %q", got)
@@ -128,6 +131,9 @@ func TestPageInChromium(t *testing.T) {
 	token := p.str(`sessionStorage.getItem("hl-token")`)
 	if len(token) < 16 {
 		t.Fatalf("token %q", token)
+	}
+	if len(personKeys(t)) == 0 {
+		t.Fatal("the conversation left no session: the check of a page view cannot see one")
 	}
 
 	before := p.num(`history.length`)
