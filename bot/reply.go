@@ -77,3 +77,60 @@ func (r *Reply) UnmarshalBinary(b []byte) error {
 	}
 	return nil
 }
+
+// MarshalText names a speaker as the web chat's page reads it.
+func (s Speaker) MarshalText() ([]byte, error) {
+	if s == SpeakerCounsellor {
+		return []byte("counsellor"), nil
+	}
+	return []byte("bot"), nil
+}
+
+// UnmarshalText reads what MarshalText wrote.
+func (s *Speaker) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "bot":
+		*s = SpeakerBot
+	case "counsellor":
+		*s = SpeakerCounsellor
+	default:
+		return ErrBadReply
+	}
+	return nil
+}
+
+// MarshalText names a case state: none, waiting or held.
+func (c CaseState) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (c *CaseState) UnmarshalText(b []byte) error {
+	for _, s := range []CaseState{NoCase, Waiting, Held} {
+		if s.String() == string(b) {
+			*c = s
+			return nil
+		}
+	}
+	return ErrBadReply
+}
+
+// kindNames are the names of the choice kinds, as the page reads them.
+var kindNames = [...]string{ChoicePlain: "", ChoiceForget: "forget", ChoiceErase: "erase"}
+
+// MarshalText names a choice kind: "", forget or erase.
+func (k ChoiceKind) MarshalText() ([]byte, error) {
+	if int(k) >= len(kindNames) {
+		return nil, ErrBadReply
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText reads what MarshalText wrote.
+func (k *ChoiceKind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = ChoiceKind(i)
+			return nil
+		}
+	}
+	return ErrBadReply
+}

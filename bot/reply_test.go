@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,29 @@ func TestReplyRoundTrip(t *testing.T) {
 		if err := r.UnmarshalBinary(bad); err != ErrBadReply || !reflect.DeepEqual(r, Reply{}) {
 			t.Fatalf("%q decoded to %+v, %v", bad, r, err)
 		}
+	}
+}
+
+// TestReplyJSON: a reply's JSON names its speaker, case state and choice
+// kinds in words, as the web chat's page reads them, and reads back.
+func TestReplyJSON(t *testing.T) {
+	r := sampleReply
+	r.From = SpeakerCounsellor
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"from":"counsellor"`, `"case":"waiting"`, `"k":"forget"`, `"lang":"en"`, `"step":3`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	var back Reply
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, r) {
+		t.Fatalf("%s read back as %+v, %v", b, back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"t":"x","from":"Nina"}`), &back); err == nil {
+		t.Fatal("a named speaker was accepted")
 	}
 }
 
