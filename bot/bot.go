@@ -82,13 +82,49 @@ type Reply struct {
 	// Short is a shorter variant for SMS, when the locale has one.
 	Short   string   `json:"s,omitempty"`
 	Choices []Choice `json:"c,omitempty"`
+	// Lang is the language the reply is written in; empty when the reply
+	// did not come from the engine.
+	Lang string `json:"lang,omitempty"`
+	// From says who speaks: the bot, or the counsellor holding the case.
+	From Speaker `json:"from,omitempty"`
+	// Case is where the person's case stands once the reply is said.
+	Case CaseState `json:"case,omitempty"`
+	// Step and Steps place the reply's question in a series of questions
+	// (question Step of Steps); both are zero outside a series.
+	Step  int `json:"step,omitempty"`
+	Steps int `json:"steps,omitempty"`
 }
+
+// Speaker is who a reply comes from.
+type Speaker uint8
+
+// The speakers of a reply. A counsellor is never named to the person.
+const (
+	SpeakerBot Speaker = iota
+	SpeakerCounsellor
+)
 
 // Choice is one button of a reply.
 type Choice struct {
 	ID    string `json:"i"`
 	Label string `json:"l"`
+	// Kind marks a choice a channel may show apart from the others.
+	Kind ChoiceKind `json:"k,omitempty"`
 }
+
+// ChoiceKind says what a choice does beyond answering its question.
+type ChoiceKind uint8
+
+// The kinds of choice.
+const (
+	// ChoicePlain answers the question.
+	ChoicePlain ChoiceKind = iota
+	// ChoiceForget leads to a question that confirms forgetting the
+	// person: a channel that confirms by itself may skip that question.
+	ChoiceForget
+	// ChoiceErase forgets the person at once.
+	ChoiceErase
+)
 
 // Outgoing is a reply on its way to one person through the outbox.
 type Outgoing struct {

@@ -195,3 +195,15 @@ func (d *decoder) string() string {
 	d.b = d.b[n:]
 	return s
 }
+
+// small reads an unsigned number that must fit in 16 bits: a count that a
+// reply carries, such as its place in a series.
+func (d *decoder) small() int {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || v > 1<<16 {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}

@@ -81,6 +81,10 @@ type Engine struct {
 	numbered map[string]bool
 	// handsOff holds the flows that ask for a counsellor.
 	handsOff map[string]bool
+	// series places the questions of a series, by flow/node; kinds marks
+	// the choices that forget the person.
+	series map[string]place
+	kinds  map[*Option]bot.ChoiceKind
 }
 
 // New makes an engine. It refuses a set that Check finds mistakes in.
@@ -113,6 +117,8 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		place:     map[string]bool{},
 		numbered:  map[string]bool{},
 		handsOff:  map[string]bool{},
+		series:    findSeries(set),
+		kinds:     findKinds(set),
 	}
 	for id, f := range set.Flows {
 		for _, n := range f.Nodes {

@@ -44,6 +44,10 @@ type stepper struct {
 	short   bool // some text has an SMS variant
 	choices []bot.Choice
 	effects []bot.Effect
+	// place is the asked question's place in its series, if any.
+	place place
+	// from is who speaks in this step's reply.
+	from bot.Speaker
 }
 
 func (st *stepper) step(in bot.Inbound, now time.Time) {
@@ -96,7 +100,7 @@ func (st *stepper) step(in bot.Inbound, now time.Time) {
 	}
 	switch {
 	case first:
-		st.goTo(st.e.set.Global.Welcome)
+		st.welcome()
 	case len(s.Stack) == 0 && s.Case.State == bot.Waiting:
 		st.noted()
 	case len(s.Stack) == 0 || now.Unix()-s.Last > int64(st.e.opts.Pause/time.Second):
@@ -233,6 +237,7 @@ func (st *stepper) caseEvent(in bot.Inbound) {
 		st.say(bot.Frame{}, Text{Msg: g.Joined})
 	case bot.CounsellorSaid:
 		s.Case.State = bot.Held
+		st.from = bot.SpeakerCounsellor
 		st.texts = append(st.texts, in.Text)
 		st.shorts = append(st.shorts, in.Text)
 	case bot.Requeued, bot.Transferred:
@@ -324,6 +329,7 @@ func (st *stepper) command(cmd *Command) {
 		st.erase()
 	case cmd.Goto != "":
 		st.goTo(cmd.Goto)
+	case cmd.Call != "" && st.languageArg(cmd.Call):
 	case cmd.Call != "":
 		st.call(cmd.Call)
 	}
@@ -514,6 +520,7 @@ func (st *stepper) risk(o *Option) {
 func (st *stepper) ask(f *Flow, n *Node) {
 	frame := bot.Frame{Flow: f.ID, Node: n.ID}
 	st.say(frame, n.Ask)
+	st.place = st.e.series[f.ID+"/"+n.ID]
 	lang := st.s.Lang
 	if n.Languages {
 		// The current language first: it is the one the hint chose.
@@ -534,7 +541,7 @@ func (st *stepper) ask(f *Flow, n *Node) {
 		if n.Many != "" && slices.Contains(picked, o.Value) {
 			label = "✓ " + label
 		}
-		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, strconv.Itoa(i)), Label: label})
+		st.choices = append(st.choices, bot.Choice{ID: ChoiceID(f.ID, n.ID, strconv.Itoa(i)), Label: label, Kind: st.e.kinds[o]})
 	}
 	r := st.e.set.Global.Replies
 	switch {
@@ -608,7 +615,10 @@ func (st *stepper) replies() []bot.Reply {
 	if len(st.texts) == 0 && len(st.choices) == 0 {
 		return nil
 	}
-	r := bot.Reply{Text: strings.Join(st.texts, "\n\n"), Choices: st.choices}
+	r := bot.Reply{
+		Text: strings.Join(st.texts, "\n\n"), Choices: st.choices,
+		Lang: st.s.Lang, From: st.from, Case: st.s.Case.State, Step: st.place.n, Steps: st.place.total,
+	}
 	if st.short {
 		r.Short = strings.Join(st.shorts, "\n\n")
 	}

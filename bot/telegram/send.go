@@ -67,20 +67,25 @@ func (c *Channel) Send(ctx context.Context, out bot.Outgoing) error {
 
 // edit puts text and kb in place of message msg, the one the person
 // tapped. The person sees the conversation go on in one message, and a
-// shared phone keeps less of it. It reports false when the message cannot
-// be edited any more (it was deleted, say): the text then goes in a new
-// message, and the old keyboard's taps are answered as stale. An edit that
-// would change nothing was made before, by a send that is now retried.
+// shared phone keeps less of it. It reports false when the text must go in
+// a new message instead: the message cannot be edited any more (it was
+// deleted, say), and the old keyboard's taps are answered as stale; or the
+// message already reads exactly like the answer (a question asked again),
+// so that an edit would leave the tap looking unanswered. An edit that
+// would change nothing because this replica made it before, for a send
+// that is now retried, is done.
 func (c *Channel) edit(ctx context.Context, chat int64, msg int, text string, kb *models.InlineKeyboardMarkup) (bool, error) {
+	key := c.edits.key(chat, msg, text, kb)
 	err := c.api.EditText(ctx, chat, msg, text, kb)
 	var e *Error
 	switch {
 	case err == nil:
+		c.edits.made(key)
 		return true, nil
 	case !errors.As(err, &e):
 		return false, err
 	case e.Unchanged:
-		return true, nil
+		return c.edits.ours(key), nil
 	case e.Status == http.StatusBadRequest:
 		return false, nil
 	}

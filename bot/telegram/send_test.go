@@ -83,8 +83,10 @@ func TestTapReply(t *testing.T) {
 			[]string{"editMessageText", "sendMessage"}, []bool{true, true}, false},
 		{"message gone", "Next question", []telegramtest.Failure{{Status: http.StatusBadRequest, Description: "Bad Request: message to edit not found"}},
 			[]string{"editMessageText", "sendMessage"}, []bool{false, true}, false},
-		{"edited before", "Next question", []telegramtest.Failure{{Status: http.StatusBadRequest, Description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}},
-			[]string{"editMessageText"}, []bool{false}, false},
+		// The answer reads exactly like the message tapped (a question
+		// asked again): an edit would leave the tap looking unanswered.
+		{"same as the message tapped", "Next question", []telegramtest.Failure{notModified},
+			[]string{"editMessageText", "sendMessage"}, []bool{false, true}, false},
 		{"too many requests", "Next question", []telegramtest.Failure{{Status: http.StatusTooManyRequests, RetryAfter: 3}},
 			[]string{"editMessageText"}, []bool{false}, true},
 	}
@@ -129,6 +131,44 @@ func TestTapReply(t *testing.T) {
 				t.Errorf("the messages do not make the reply: %d characters of %d", len(strings.Join(text, " ")), len(tc.text))
 			}
 		})
+	}
+}
+
+// notModified is Telegram's answer to an edit that changes nothing.
+var notModified = telegramtest.Failure{Status: http.StatusBadRequest, Description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"}
+
+// TestRetriedEditSendsNothingMore: a send retried after its edit was made
+// (the answer was lost on the way back) meets "message is not modified"
+// for the edit this channel made itself, and sends no second message.
+func TestRetriedEditSendsNothingMore(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	out := bot.Outgoing{
+		Channel: bot.Telegram, Address: itoa(chat), PID: h.pid(chat), Ref: "k55",
+		Reply: bot.Reply{Text: "Next question", Choices: []bot.Choice{{ID: "menu/main/0", Label: "One"}}},
+	}
+	if err := h.ch.Send(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.Fail("editMessageText", notModified)
+	if err := h.ch.Send(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	var methods []string
+	for _, c := range h.fake.Calls() {
+		methods = append(methods, c.Method)
+	}
+	if want := []string{"editMessageText", "editMessageText"}; !slices.Equal(methods, want) {
+		t.Fatalf("calls %v, want %v: the retry must not send the answer twice", methods, want)
+	}
+	// Another answer to the same message is not the edit made before.
+	out.Reply.Text = "Another question"
+	h.fake.Fail("editMessageText", notModified)
+	if err := h.ch.Send(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	if calls := h.fake.Calls(); calls[len(calls)-1].Method != "sendMessage" {
+		t.Fatalf("an unmodified edit this channel did not make should send anew; last call %s", calls[len(calls)-1].Method)
 	}
 }
 

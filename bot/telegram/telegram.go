@@ -106,6 +106,7 @@ type Channel struct {
 	log    *slog.Logger
 	limits *limits
 	trail  *trail
+	edits  *edits
 
 	readyMu sync.Mutex
 	readyAt time.Time
@@ -118,6 +119,7 @@ func New(api *API, deps Deps, opts Options) *Channel {
 		api: api, deps: deps, opts: opts, log: deps.Log,
 		limits: newLimits(opts.ChatRate, opts.ChatBurst, opts.Rate),
 		trail:  newTrail(deps.Trail, deps.Keys, deps.Log, opts.Now),
+		edits:  newEdits(),
 	}
 }
 

@@ -33,8 +33,15 @@ type Dispatcher interface {
 
 // Words renders the page's own words in a language.
 type Words interface {
+	Languages() []string
 	Text(lang, id string, vars map[string]string, count *int) (string, bool)
 	Match(hints ...string) (string, bool)
+}
+
+// Greeter says what a first message gets, without a session: the page
+// shows it before the person writes.
+type Greeter interface {
+	Greeting(hints ...string) bot.Reply
 }
 
 // Options tune the web chat.
@@ -69,6 +76,7 @@ const maxText = 4000
 // Chat is the web chat channel: its HTTP handlers and its sender.
 type Chat struct {
 	d       Dispatcher
+	greeter Greeter
 	box     Box
 	keys    *secret.Keys
 	words   Words
@@ -93,7 +101,7 @@ type Box interface {
 }
 
 // New makes the web chat.
-func New(d Dispatcher, box Box, keys *secret.Keys, words Words, log *slog.Logger, opts Options) *Chat {
+func New(d Dispatcher, g Greeter, box Box, keys *secret.Keys, words Words, log *slog.Logger, opts Options) *Chat {
 	if opts.ExitURL == "" {
 		opts.ExitURL = "https://www.google.com/search?q=weather"
 	}
@@ -110,7 +118,7 @@ func New(d Dispatcher, box Box, keys *secret.Keys, words Words, log *slog.Logger
 		opts.StreamsPerIP = 200
 	}
 	return &Chat{
-		d: d, box: box, keys: keys, words: words, log: log, opts: opts, hub: newHub(),
+		d: d, greeter: g, box: box, keys: keys, words: words, log: log, opts: opts, hub: newHub(),
 		limiter: newLimiter(opts.PerToken, opts.PerIP),
 		streams: streams.New(opts.StreamsPerToken, opts.StreamsPerIP),
 		closing: make(chan struct{}),
@@ -126,6 +134,7 @@ func (c *Chat) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", c.page)
 	mux.HandleFunc("POST /chat/send", c.send)
 	mux.HandleFunc("POST /chat/ticket", c.ticket)
+	mux.HandleFunc("GET /chat/words", c.wordsJSON)
 	mux.HandleFunc("GET /chat/events", c.events)
 	mux.HandleFunc("GET /chat/app.js", asset("app.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /chat/app.css", asset("app.css", "text/css; charset=utf-8"))
@@ -159,7 +168,7 @@ func (c *Chat) Run(ctx context.Context) {
 
 // Send delivers a reply to the person's page through their mailbox.
 func (c *Chat) Send(ctx context.Context, out bot.Outgoing) error {
-	b, err := json.Marshal(out.Reply)
+	b, err := json.Marshal(wire(out.Reply))
 	if err != nil {
 		return errors.Join(bot.ErrPermanent, err)
 	}

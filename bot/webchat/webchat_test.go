@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ type fixture struct {
 	chat *webchat.Chat
 	srv  *httptest.Server
 	st   *store.Store
+	disp *runner.Dispatcher
 }
 
 // newChat serves a web chat over the shipped content and a real Redis, with
@@ -42,7 +45,7 @@ func newChat(t testing.TB, opts webchat.Options) fixture {
 	keys, _ := secret.New([]byte("webchat tests use this secret, 32+ bytes"))
 	log := slog.New(slog.DiscardHandler)
 	disp := runner.NewDispatcher(runner.Config{Engine: engine, Store: st, Keys: keys, Log: log})
-	chat := webchat.New(disp, st, keys, cat, log, opts)
+	chat := webchat.New(disp, engine, st, keys, cat, log, opts)
 	mux := http.NewServeMux()
 	chat.Routes(mux)
 	srv := httptest.NewServer(mux)
@@ -59,7 +62,7 @@ func newChat(t testing.TB, opts webchat.Options) fixture {
 		<-done
 		rdb.Close()
 	})
-	return fixture{chat: chat, srv: srv, st: st}
+	return fixture{chat: chat, srv: srv, st: st, disp: disp}
 }
 
 func post(t testing.TB, url, body string) int {
@@ -319,4 +322,110 @@ func TestOpenStreamsAreCapped(t *testing.T) {
 		t.Fatalf("another person's stream: %v %v", other, err)
 	}
 	other.Body.Close()
+}
+
+// TestPageGreetsWithoutState: the page carries the greeting in the
+// browser's language, and a page view leaves nothing in Redis.
+func TestPageGreetsWithoutState(t *testing.T) {
+	f := newChat(t, webchat.Options{})
+	_, cat := flowtest.Shipped(t)
+	req, _ := http.NewRequest("GET", f.srv.URL+"/", nil)
+	req.Header.Set("Accept-Language", "et-EE,et;q=0.9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	hello, _ := cat.Text("et", "welcome.hello", nil, nil)
+	page := string(body)
+	for _, want := range []string{`<html lang="et">`, template.HTMLEscapeString(hello), `data-choice="welcome/choose_language/ru"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	if keys := personKeys(t); len(keys) > 0 {
+		t.Fatalf("a page view stored %q", keys)
+	}
+}
+
+// TestWordsFollowTheLanguage: the page's words come in any shipped
+// language, and an unknown one is refused.
+func TestWordsFollowTheLanguage(t *testing.T) {
+	f := newChat(t, webchat.Options{})
+	_, cat := flowtest.Shipped(t)
+	get := func(lang string) (int, map[string]string) {
+		resp, err := http.Get(f.srv.URL + "/chat/words?lang=" + lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var w map[string]string
+		json.NewDecoder(resp.Body).Decode(&w)
+		return resp.StatusCode, w
+	}
+	code, w := get("lt")
+	send, _ := cat.Text("lt", "web.send", nil, nil)
+	if code != http.StatusOK || w["send"] != send || !strings.Contains(w["progress"], "{n}") || !strings.Contains(w["progress"], "{total}") {
+		t.Fatalf("Lithuanian words: %d %v", code, w)
+	}
+	for _, bad := range []string{"", "xx", "../en", "EN"} {
+		if code, _ := get(bad); code != http.StatusNotFound {
+			t.Errorf("lang %q: %d, want 404", bad, code)
+		}
+	}
+}
+
+// TestRepliesSayLanguageAndSpeaker: what the page receives names the
+// reply's language, a counsellor as the speaker, and the case's state.
+func TestRepliesSayLanguageAndSpeaker(t *testing.T) {
+	f := newChat(t, webchat.Options{})
+	token := webchat.NewToken()
+	ev := events(t, f.srv.URL, token, "")
+	if code := post(t, f.srv.URL, `{"token":"`+token+`","id":"a","choice":"welcome/choose_language/uk"}`); code != http.StatusNoContent {
+		t.Fatalf("send: %d", code)
+	}
+	read := func() map[string]any {
+		t.Helper()
+		for {
+			if l := next(t, ev); strings.HasPrefix(l, "data: ") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(l, "data: ")), &m); err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+		}
+	}
+	if m := read(); m["lang"] != "uk" || m["from"] != nil {
+		t.Fatalf("the answer to the greeting: %v", m)
+	}
+	for i, e := range []bot.Event{bot.Claimed, bot.CounsellorSaid} {
+		in := bot.Inbound{Event: e, Channel: bot.Web, Address: token, ID: fmt.Sprint("c", i), Text: "Привіт"}
+		if err := f.disp.Handle(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := read(); m["case"] != "held" || m["from"] != nil {
+		t.Fatalf("joined: %v", m)
+	}
+	if m := read(); m["from"] != "counsellor" || m["t"] != "Привіт" || m["case"] != "held" {
+		t.Fatalf("the counsellor's message: %v", m)
+	}
+}
+
+// personKeys lists the keys of this test that belong to a person: a
+// session, a mailbox, dedupe marks, a stream ticket.
+func personKeys(t *testing.T) []string {
+	t.Helper()
+	keys, err := server.Client().Keys(context.Background(), t.Name()+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(keys, func(k string) bool {
+		return !strings.Contains(k, ":s:") && !strings.Contains(k, ":w:") && !strings.Contains(k, ":tk:") && !strings.HasSuffix(k, ":dd")
+	})
 }

@@ -184,7 +184,7 @@ var channels = []func(*wiring) error{setupWeb, setupTwilio, setupConsole, setupT
 
 // setupWeb serves the anonymous web chat at /.
 func setupWeb(w *wiring) error {
-	chat := webchat.New(w.disp, w.store, w.keys, w.cat, w.log, webchat.Options{ExitURL: w.cfg.ExitURL, PerToken: w.cfg.WebPerMinute})
+	chat := webchat.New(w.disp, w.engine, w.store, w.keys, w.cat, w.log, webchat.Options{ExitURL: w.cfg.ExitURL, PerToken: w.cfg.WebPerMinute})
 	chat.Routes(w.mux)
 	w.senders[bot.Web] = chat
 	w.background = append(w.background, chat.Run)
