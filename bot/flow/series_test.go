@@ -33,7 +33,7 @@ func TestGreetingAnsweredByFirstTap(t *testing.T) {
 }
 
 // TestSeriesSayWhereThePersonIs: the self-check's questions are numbered
-// 1 to 7, the quiz's 1 to 3, and questions that branch are not numbered.
+// 1 to 8, the quiz's 1 to 3, and questions that branch are not numbered.
 func TestSeriesSayWhereThePersonIs(t *testing.T) {
 	e, _ := flowtest.Shipped(t)
 	p := newPerson(t, e, "en")
@@ -44,8 +44,8 @@ func TestSeriesSayWhereThePersonIs(t *testing.T) {
 	p.tap("English")
 	p.tap("Yes, it is safe")
 	p.tap("Am I being exploited?")
-	for i := 1; i <= 7; i++ {
-		if p.reply.Step != i || p.reply.Steps != 7 {
+	for i := 1; i <= 8; i++ {
+		if p.reply.Step != i || p.reply.Steps != 8 {
 			t.Fatalf("question %d says %d of %d: %q", i, p.reply.Step, p.reply.Steps, p.reply.Text)
 		}
 		p.tap("No")
