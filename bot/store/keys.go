@@ -14,7 +14,8 @@ import (
 //	key                      type    holds                                          lifetime
 //	P:{NN}:s:<pid>           hash    v version, d session, a sealed address,        Options.SessionTTL after the last message
 //	                                 h open case ("<code> w" waiting, "<code> h"
-//	                                 held), k codes whose case keys are kept
+//	                                 held), k codes whose case keys are kept,
+//	                                 ls the version of the last reply sent
 //	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
 //	                                 person and the provider's message ID, which    last commit; marks older than
 //	                                 names neither), scored by time                 that are trimmed
@@ -28,6 +29,8 @@ import (
 //	P:{NN}:out               stream  the outbox of the partition, group "send"      entries deleted once sent or dropped
 //	P:{NN}:st:<yyyymmdd>     hash    aggregate counters of the day, no person data  Options.StatsTTL
 //	P:web                    pubsub  "new reply for <pid>" notes to web chat pages  not stored
+//	P:{live}:<consumer>      string  "1" while the replica of that outbox consumer  the heartbeat TTL (3s), renewed
+//	                                 is alive; one slot for all, read in one MGET   every second
 //
 // The counsellor queue and the console live under their own tag, {q}. The
 // queue is one ordered set across every person, and a claim must be atomic
@@ -80,6 +83,9 @@ func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
 func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "m:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
+func (k keys) live(consumer string) string {
+	return k.prefix + ":{live}:" + consumer
+}
 
 func (k keys) caseOf(pid, code string) string {
 	return k.tag(k.partition(pid)) + "c:" + pid + ":" + code
