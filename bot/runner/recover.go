@@ -131,7 +131,6 @@ func (d *Delivery) takeOver(ctx context.Context, dead map[string]int) {
 				// Idle since before this process started: a former self's.
 				d.claimFrom(ctx, part, name, time.Since(d.started))
 			case name != d.opts.Consumer && dead[name] >= 2:
-				d.log.Info("taking over the outbox entries of a dead replica", "partition", part, "entries", cs[name])
 				d.claimFrom(ctx, part, name, deadIdle)
 			}
 		}
@@ -152,6 +151,7 @@ func (d *Delivery) claimFrom(ctx context.Context, part int, from string, minIdle
 		if len(msgs) == 0 {
 			return
 		}
+		d.log.Info("taking over outbox entries", "partition", part, "entries", len(msgs), "own", from == d.opts.Consumer)
 		d.deliverLate(ctx, part, msgs)
 	}
 }

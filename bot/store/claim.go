@@ -172,7 +172,8 @@ local p = redis.call('XPENDING', KEYS[1], 'send', '-', '+', 1, ARGV[1])
 if #p > 0 then
   return 0
 end
-return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'send', ARGV[1])
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'send', ARGV[1])
+return 1
 `)
 
 // Retire removes consumer from the group of every partition where it holds
