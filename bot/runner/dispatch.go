@@ -58,7 +58,7 @@ type Courier interface {
 	Hand(msgs []store.Message)
 	Finished(part int) []store.Sent
 	Unfinished(part int, sent []store.Sent)
-	Removed(sent []store.Sent)
+	Removed(part int, sent []store.Sent)
 }
 
 // ErrContention means a person's session kept changing under the
@@ -305,7 +305,7 @@ func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Out
 	case err != nil:
 		d.courier.Unfinished(part, c.Done)
 	default:
-		d.courier.Removed(c.Done)
+		d.courier.Removed(part, c.Done)
 	}
 	return o, claimed, err
 }

@@ -20,7 +20,7 @@ type Outbox interface {
 	EnsureGroups(ctx context.Context) error
 	ReadOutbox(ctx context.Context, part int, consumer string, count int64, block time.Duration) ([]store.Message, error)
 	ClaimOutbox(ctx context.Context, part int, consumer string, minIdle time.Duration, count int64) ([]store.Message, error)
-	ClaimFrom(ctx context.Context, part int, from, to string, minIdle time.Duration, count int64) ([]store.Message, error)
+	ClaimFrom(ctx context.Context, part int, from, to string, minIdle time.Duration, count int64, skip func(id string) bool) ([]store.Message, error)
 	Stale(ctx context.Context, msgs []store.Message) ([]bool, error)
 	DoneMany(ctx context.Context, sent map[int][]store.Sent) error
 	Count(ctx context.Context, part int, name string, now time.Time) error
@@ -162,8 +162,14 @@ type Delivery struct {
 	// over again does not send it again.
 	mu       sync.Mutex
 	finished [][]store.Sent
-	mine     map[string]bool
+	mine     map[entry]bool
 	wake     chan struct{}
+}
+
+// entry names an outbox entry: two partitions' streams may give the same ID.
+type entry struct {
+	part int
+	id   string
 }
 
 // Applier carries out the queue operations of the outbox: the Queue.
@@ -179,7 +185,7 @@ func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Send
 	d := &Delivery{box: box, keys: keys, senders: senders, queue: queue, log: log, opts: opts, sleep: sleep, started: time.Now()}
 	d.handed = make([]chan []store.Message, box.Partitions())
 	d.finished = make([][]store.Sent, box.Partitions())
-	d.mine = map[string]bool{}
+	d.mine = map[entry]bool{}
 	d.wake = make(chan struct{}, 1)
 	for p := range d.handed {
 		d.handed[p] = make(chan []store.Message, 256)
@@ -229,19 +235,26 @@ func (d *Delivery) take(msgs []store.Message) []store.Message {
 	defer d.mu.Unlock()
 	out := msgs[:0:0]
 	for _, m := range msgs {
-		if d.mine[m.ID] {
+		if d.mine[entry{m.Part, m.ID}] {
 			continue
 		}
-		d.mine[m.ID] = true
+		d.mine[entry{m.Part, m.ID}] = true
 		out = append(out, m)
 	}
 	return out
 }
 
-// release lets go of an entry left pending for a later claim.
-func (d *Delivery) release(id string) {
+// holds reports whether this replica holds entry id of partition part.
+func (d *Delivery) holds(part int, id string) bool {
 	d.mu.Lock()
-	delete(d.mine, id)
+	defer d.mu.Unlock()
+	return d.mine[entry{part, id}]
+}
+
+// release lets go of an entry left pending for a later claim.
+func (d *Delivery) release(m store.Message) {
+	d.mu.Lock()
+	delete(d.mine, entry{m.Part, m.ID})
 	d.mu.Unlock()
 }
 
@@ -252,7 +265,7 @@ func (d *Delivery) finish(m store.Message, sent bool) {
 		e.PID, e.Seq = m.PID, m.Seq
 	}
 	d.mu.Lock()
-	d.mine[m.ID] = true
+	d.mine[entry{m.Part, m.ID}] = true
 	d.finished[m.Part] = append(d.finished[m.Part], e)
 	d.mu.Unlock()
 	d.poke()
@@ -290,11 +303,11 @@ func (d *Delivery) Unfinished(part int, sent []store.Sent) {
 	d.poke()
 }
 
-// Removed forgets entries that are out of the outbox.
-func (d *Delivery) Removed(sent []store.Sent) {
+// Removed forgets entries of partition part that are out of the outbox.
+func (d *Delivery) Removed(part int, sent []store.Sent) {
 	d.mu.Lock()
 	for _, e := range sent {
-		delete(d.mine, e.ID)
+		delete(d.mine, entry{part, e.ID})
 	}
 	d.mu.Unlock()
 }
@@ -338,8 +351,8 @@ func (d *Delivery) remove(sent <-chan struct{}) {
 		err := d.box.DoneMany(ctx, batch)
 		cancel()
 		if err == nil {
-			for _, list := range batch {
-				d.Removed(list)
+			for p, list := range batch {
+				d.Removed(p, list)
 			}
 			backoff = d.opts.Linger
 			continue
@@ -408,7 +421,7 @@ func (d *Delivery) Hand(msgs []store.Message) {
 	case d.handed[msgs[0].Part] <- msgs:
 	default:
 		for _, m := range msgs {
-			d.release(m.ID)
+			d.release(m)
 		}
 		d.log.Warn("outbox hand-over full: entries wait for a claim", "partition", msgs[0].Part, "entries", len(msgs))
 	}
@@ -441,8 +454,8 @@ func (d *Delivery) ClaimOnce(ctx context.Context) error {
 	if err := d.box.DoneMany(ctx, batch); err != nil {
 		return err
 	}
-	for _, list := range batch {
-		d.Removed(list)
+	for p, list := range batch {
+		d.Removed(p, list)
 	}
 	return nil
 }
@@ -500,7 +513,7 @@ func (d *Delivery) deliverAll(ctx context.Context, msgs []store.Message) {
 	for i, m := range msgs {
 		if sendCtx.Err() != nil {
 			for _, m := range msgs[i:] {
-				d.release(m.ID)
+				d.release(m)
 			}
 			return
 		}
@@ -508,7 +521,7 @@ func (d *Delivery) deliverAll(ctx context.Context, msgs []store.Message) {
 		if finished {
 			d.finish(m, sent)
 		} else {
-			d.release(m.ID)
+			d.release(m)
 		}
 	}
 }

@@ -81,6 +81,11 @@ const retireEvery = 30 * time.Second
 // be claimed: of two replicas claiming it at once, one gets it.
 const deadIdle = time.Second
 
+// orphanIdle is how long an entry held under this replica's name, but not in
+// its hands, waits before the replica takes it back: far longer than a
+// commit's answer takes to come back with it.
+const orphanIdle = 2 * time.Second
+
 // takeOver claims and delivers what dead consumers hold. A consumer is dead
 // when its heartbeat is missing on two rounds in a row, ClaimEvery apart:
 // a Redis that paused longer than the heartbeat lets every heartbeat lapse
@@ -127,9 +132,13 @@ func (d *Delivery) takeOver(ctx context.Context, dead map[string]int) {
 	for part, cs := range holders {
 		for name := range cs {
 			switch {
-			case name == d.opts.Consumer && time.Since(d.started) < d.opts.ClaimIdle:
-				// Idle since before this process started: a former self's.
-				d.claimFrom(ctx, part, name, time.Since(d.started))
+			case name == d.opts.Consumer:
+				// Held under this name but not in hand: a former self's
+				// (idle since before this process started), or handed
+				// over by a commit whose answer never came back (a Redis
+				// that stalled, a connection cut), or left by a full
+				// hand-over.
+				d.claimFrom(ctx, part, name, min(time.Since(d.started), orphanIdle))
 			case name != d.opts.Consumer && dead[name] >= 2:
 				d.claimFrom(ctx, part, name, deadIdle)
 			}
@@ -141,7 +150,7 @@ func (d *Delivery) takeOver(ctx context.Context, dead map[string]int) {
 // partition part, idle for at least minIdle.
 func (d *Delivery) claimFrom(ctx context.Context, part int, from string, minIdle time.Duration) {
 	for ctx.Err() == nil {
-		msgs, err := d.box.ClaimFrom(ctx, part, from, d.opts.Consumer, minIdle, 64)
+		msgs, err := d.box.ClaimFrom(ctx, part, from, d.opts.Consumer, minIdle, 256, func(id string) bool { return d.holds(part, id) })
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("outbox claim failed", "partition", part, "err", err)
@@ -153,6 +162,9 @@ func (d *Delivery) claimFrom(ctx context.Context, part int, from string, minIdle
 		}
 		d.log.Info("taking over outbox entries", "partition", part, "entries", len(msgs), "own", from == d.opts.Consumer)
 		d.deliverLate(ctx, part, msgs)
+		if from == d.opts.Consumer {
+			return // what it claimed is its own now: the next round looks again
+		}
 	}
 }
 

@@ -104,10 +104,10 @@ func (s *Store) Consumers(ctx context.Context) ([]string, error) {
 }
 
 // ClaimFrom takes over, for consumer to, up to count entries of partition
-// part that consumer from was handed at least minIdle ago. Of two replicas
-// that claim the same entry at once only one gets it: a claim resets the
-// entry's idle time.
-func (s *Store) ClaimFrom(ctx context.Context, part int, from, to string, minIdle time.Duration, count int64) ([]Message, error) {
+// part that consumer from was handed at least minIdle ago, but for those
+// skip, when not nil, reports. Of two replicas that claim the same entry at
+// once only one gets it: a claim resets the entry's idle time.
+func (s *Store) ClaimFrom(ctx context.Context, part int, from, to string, minIdle time.Duration, count int64, skip func(id string) bool) ([]Message, error) {
 	key := s.keys.outbox(part)
 	pending, err := s.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: key, Group: group, Idle: minIdle, Start: "-", End: "+", Count: count, Consumer: from,
@@ -118,11 +118,16 @@ func (s *Store) ClaimFrom(ctx context.Context, part int, from, to string, minIdl
 	if len(pending) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(pending))
+	ids := make([]string, 0, len(pending))
 	counts := make(map[string]int64, len(pending))
-	for i, p := range pending {
-		ids[i] = p.ID
-		counts[p.ID] = p.RetryCount + 1 // the claim hands it over once more
+	for _, p := range pending {
+		if skip == nil || !skip(p.ID) {
+			ids = append(ids, p.ID)
+			counts[p.ID] = p.RetryCount + 1 // the claim hands it over once more
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	msgs, err := s.rdb.XClaim(ctx, &redis.XClaimArgs{Stream: key, Group: group, Consumer: to, MinIdle: minIdle, Messages: ids}).Result()
 	if err != nil {

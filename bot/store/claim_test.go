@@ -104,7 +104,7 @@ func TestTakeOverADeadConsumer(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	var got []store.Message
 	for p := range st.Partitions() {
-		msgs, err := st.ClaimFrom(ctx, p, "dead", "live", time.Millisecond, 10)
+		msgs, err := st.ClaimFrom(ctx, p, "dead", "live", time.Millisecond, 10, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestTakeOverADeadConsumer(t *testing.T) {
 			}
 		}
 		got = append(got, msgs...)
-		if again, _ := st.ClaimFrom(ctx, p, "live", "third", time.Second, 10); len(again) != 0 {
+		if again, _ := st.ClaimFrom(ctx, p, "live", "third", time.Second, 10, nil); len(again) != 0 {
 			t.Fatalf("an entry claimed a moment ago was claimed again: %v", again)
 		}
 	}
