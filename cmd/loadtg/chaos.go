@@ -123,7 +123,6 @@ func chaosMode(ctx context.Context, c chaosConfig, mode, bin, dir string) (*chao
 	b := &chaosBench{mode: mode, bin: bin, dir: dir, redis: rs, fake: telegramtest.New(),
 		webhooks: &webhookDeliverer{http: telegram.NewHTTPClient()}}
 	defer b.fake.Close()
-	b.fake.Quiet = true
 	b.webhooks.http.Timeout = 10 * time.Second
 	crowd := newChaosCrowd(b.fake, c.users)
 	n := 2

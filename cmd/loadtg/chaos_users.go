@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,7 +82,7 @@ func newChaosCrowd(fake *telegramtest.Fake, n int) *chaosCrowd {
 	for i := range n {
 		c.users = append(c.users, &chaosUser{chat: int64(firstChat + i), rnd: rand.New(rand.NewPCG(uint64(i), 11)), calls: make(chan chaosCall, 64), content: map[int][]string{}})
 	}
-	fake.OnCall = c.onCall
+	fake.Watch(c.onCall, true)
 	return c
 }
 
@@ -279,5 +278,3 @@ func (w *webhookDeliverer) post(url string, update []byte) bool {
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
