@@ -53,12 +53,13 @@ type Store interface {
 
 // Courier takes outbox entries a commit claimed for this replica and sends
 // them; Delivery is one. A commit also removes the entries of its partition
-// the courier finished.
+// the courier finished, and tells it whether it did.
 type Courier interface {
 	Consumer() string
 	Hand(msgs []store.Message)
-	Finished(part int) []string
-	Unfinished(part int, ids []string)
+	Finished(part int) []store.Sent
+	Unfinished(part int, sent []store.Sent)
+	Removed(part int, sent []store.Sent)
 }
 
 // ErrContention means a person's session kept changing under the
@@ -326,8 +327,12 @@ func (d *Dispatcher) commitClaim(ctx context.Context, c store.Commit) (store.Out
 	part := d.store.Partition(c.PID)
 	c.Done = d.courier.Finished(part)
 	o, claimed, err := d.store.CommitClaim(ctx, c, d.courier.Consumer())
-	if err != nil && len(c.Done) > 0 {
+	switch {
+	case len(c.Done) == 0:
+	case err != nil:
 		d.courier.Unfinished(part, c.Done)
+	default:
+		d.courier.Removed(part, c.Done)
 	}
 	return o, claimed, err
 }

@@ -392,7 +392,7 @@ type refusingOutbox struct {
 	refused int
 }
 
-func (o *refusingOutbox) DoneMany(ctx context.Context, ids map[int][]string) error {
+func (o *refusingOutbox) DoneMany(ctx context.Context, ids map[int][]store.Sent) error {
 	o.mu.Lock()
 	if o.refuse > 0 {
 		o.refuse--

@@ -40,7 +40,7 @@ func BenchmarkCommit(b *testing.B) {
 			Counts: []string{"in.telegram"},
 		}
 		if p.sent != "" {
-			c.Done = []string{p.sent}
+			c.Done = []store.Sent{{ID: p.sent}}
 		}
 		got, msgs, err := st.CommitClaim(ctx, c, "bench")
 		if err != nil || got != store.Committed {

@@ -81,14 +81,14 @@ func TestEveryScriptStaysInOneSlot(t *testing.T) {
 	queueOnCluster(t, st)
 	// Finished entries of every partition go in one pipeline, which the
 	// cluster client splits by slot.
-	finished := map[int][]string{}
+	finished := map[int][]store.Sent{}
 	for p := range st.Partitions() {
 		msgs, err := st.ReadOutbox(ctx, p, "c", 100, time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			finished[p] = append(finished[p], m.ID)
+			finished[p] = append(finished[p], store.Sent{ID: m.ID, PID: m.PID, Seq: m.Seq})
 		}
 	}
 	if len(finished) < 2 {

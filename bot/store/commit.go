@@ -67,8 +67,20 @@ type Commit struct {
 	Start int64
 	// Done lists outbox entries of the person's partition that were sent
 	// or dropped: the commit removes them from the outbox, whatever its
-	// outcome, saving delivery a round trip of its own. At most MaxDone.
-	Done []string
+	// outcome, saving delivery a round trip of its own, and records what
+	// was sent to whom (Sent). At most MaxDone.
+	Done []Sent
+}
+
+// Sent is an outbox entry delivery finished with, for removal. When PID is
+// set the entry was sent to that person, and its removal records Seq as the
+// last reply the person was sent, if it is later than the one recorded: a
+// late copy of an older reply is then known to be stale (Store.Stale).
+// Entries dropped, or queue operations, leave PID empty.
+type Sent struct {
+	ID  string
+	PID string
+	Seq int64
 }
 
 // MaxDone is the most entries one commit removes from the outbox.
@@ -92,21 +104,22 @@ type CaseWrite struct {
 // commitScript applies a commit atomically. Every key it touches shares the
 // person's hash tag.
 //
-// KEYS: session, marks of messages seen, outbox, stats, then either the case hash and the
-// transcript (a case write) or the other keys of the person (an erase).
+// KEYS: session, marks of messages seen, outbox, stats, the sessions of the
+// people finished entries were sent to (doneKeys), then either the case hash
+// and the transcript (a case write) or the other keys of the person (an
+// erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID, now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
-// version of a new session, the number of finished outbox entries and their
-// IDs, then the case write (mark op: "" leave, "s" set, "d" delete; mark;
+// version of a new session, the number of finished outbox entries, the
+// number of their sessions, and per entry its ID, the index of its session
+// among them (0 for none) and its sequence number, then the case write (mark op: "" leave, "s" set, "d" delete; mark;
 // kept; case TTL; number of field pairs, the pairs; transcript who, line),
 // then the number of entries and 4 values per entry (channel, reply, ref,
 // final), then counter names.
-var commitScript = redis.NewScript(`
-local nd = tonumber(ARGV[12])
-if nd > 0 then
-  redis.call('XACK', KEYS[3], 'send', unpack(ARGV, 13, 12 + nd))
-  redis.call('XDEL', KEYS[3], unpack(ARGV, 13, 12 + nd))
-end
+var commitScript = redis.NewScript(doneLua + `
+local nd, nk = tonumber(ARGV[12]), tonumber(ARGV[13])
+done(KEYS[3], 4, 14, nd)
+local kb = 4 + nk -- where the case or erase keys begin
 local msg = ARGV[5]
 local now = tonumber(ARGV[6])
 -- The dedupe mark goes in first: a message seen before adds nothing.
@@ -125,7 +138,7 @@ local nv = v + 1
 if v == 0 and tonumber(ARGV[11]) > 0 then
   nv = tonumber(ARGV[11])
 end
-local i = 13 + nd
+local i = 14 + 3 * nd
 local function arg()
   i = i + 1
   return ARGV[i - 1]
@@ -142,7 +155,7 @@ for j = 1, 2 * nlines do
   lines[j] = arg()
 end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], unpack(KEYS, 5))
+  redis.call('DEL', KEYS[1], unpack(KEYS, kb + 1))
 else
   redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
   if kept ~= '' then
@@ -159,14 +172,14 @@ else
     redis.call('EXPIRE', KEYS[2], ttl)
   end
   if pairs > 0 then
-    redis.call('HSET', KEYS[5], unpack(fields))
+    redis.call('HSET', KEYS[kb + 1], unpack(fields))
   end
   for j = 1, 2 * nlines, 2 do
-    redis.call('XADD', KEYS[6], '*', 'w', lines[j], 'x', lines[j + 1])
+    redis.call('XADD', KEYS[kb + 2], '*', 'w', lines[j], 'x', lines[j + 1])
   end
   if cttl > 0 then
-    redis.call('EXPIRE', KEYS[5], cttl)
-    redis.call('EXPIRE', KEYS[6], cttl)
+    redis.call('EXPIRE', KEYS[kb + 1], cttl)
+    redis.call('EXPIRE', KEYS[kb + 2], cttl)
   end
 end
 local n = tonumber(arg())
@@ -176,7 +189,7 @@ for _ = 1, n do
   if ARGV[i+4] ~= '' then
     id = redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'a', ARGV[3], 'o', ARGV[i+4])
   else
-    id = redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])
+    id = redis.call('XADD', KEYS[3], '*', 'p', ARGV[9], 's', nv, 'c', ARGV[i], 'a', ARGV[3], 'r', ARGV[i+1], 'f', ARGV[i+2], 'x', ARGV[i+3])
   end
   added[id] = true
   i = i + 5
@@ -227,22 +240,23 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
 	part := s.keys.partition(c.PID)
 	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
-	switch {
-	case c.Session == nil:
-		keys = append(keys, s.keys.person(c.PID, c.Kept)[1:]...)
-	case c.Case != nil:
-		keys = append(keys, s.keys.caseOf(c.PID, c.Case.Code), s.keys.transcript(c.PID, c.Case.Code))
-	}
 	if len(c.Done) > MaxDone {
 		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
 	}
-	args := make([]any, 0, 21+len(c.Done)+5*len(c.Out)+len(c.Counts))
+	keys, done := s.doneArgs(keys, c.Done)
+	var extra []string
+	switch {
+	case c.Session == nil:
+		extra = s.keys.person(c.PID, c.Kept)[1:]
+	case c.Case != nil:
+		extra = []string{s.keys.caseOf(c.PID, c.Case.Code), s.keys.transcript(c.PID, c.Case.Code)}
+	}
+	args := make([]any, 0, 22+len(done)+5*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
 		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID, consumer, c.Start, len(c.Done))
-	for _, id := range c.Done {
-		args = append(args, id)
-	}
+		c.PID, consumer, c.Start, len(c.Done), len(keys)-4)
+	args = append(args, done...)
+	keys = append(keys, extra...)
 	args = appendCaseArgs(args, c.Case)
 	args = append(args, len(c.Out))
 	for _, e := range c.Out {
@@ -280,6 +294,10 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 // the IDs of the entries c added, in order, and [id, [field, value, ...]]
 // for any other entry.
 func claimed(part int, c Commit, v any) []Message {
+	seq := c.Version + 1 // the version the commit wrote, as the script sets it
+	if c.Version == 0 && c.Start > 0 {
+		seq = c.Start
+	}
 	list, _ := v.([]any)
 	out := make([]Message, 0, len(list))
 	own := c.Out
@@ -292,6 +310,9 @@ func claimed(part int, c Commit, v any) []Message {
 				ID: id, Part: part, PID: c.PID, Channel: own[0].Channel, Address: c.Address,
 				Reply: own[0].Reply, Op: own[0].Op, Ref: own[0].Ref, Final: own[0].Final,
 			})
+			if own[0].Op == nil {
+				out[len(out)-1].Seq = seq
+			}
 			own = own[1:]
 			continue
 		}

@@ -14,7 +14,8 @@ import (
 //	key                      type    holds                                          lifetime
 //	P:{NN}:s:<pid>           hash    v version, d sealed session (with the open     Options.SessionTTL after the last message
 //	                                 case and its state), a sealed address, k codes
-//	                                 whose case keys are kept
+//	                                 whose case keys are kept, ls the version of
+//	                                 the last reply sent
 //	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
 //	                                 person and the provider's message ID, which    last commit; marks older than
 //	                                 names neither), scored by time                 that are trimmed
@@ -30,6 +31,8 @@ import (
 //	P:tk:<sha256>            string  a web page's one-time ticket to open its       30 seconds, or until used
 //	                                 event stream: the person ID
 //	P:web                    pubsub  "new reply for <pid>" notes to web chat pages  not stored
+//	P:{live}:<consumer>      string  "1" while the replica of that outbox consumer  the heartbeat TTL (3s), renewed
+//	                                 is alive; one slot for all, read in one MGET   every second
 //
 // The counsellor queue and the console live under their own tag, {q}. The
 // queue is one ordered set across every person, and a claim must be atomic
@@ -85,6 +88,9 @@ func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:"
 func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "m:" + pid }
 func (k keys) webChannel() string        { return k.prefix + ":web" }
 func (k keys) ticket(h string) string    { return k.prefix + ":tk:" + h }
+func (k keys) live(consumer string) string {
+	return k.prefix + ":{live}:" + consumer
+}
 
 func (k keys) caseOf(pid, code string) string {
 	return k.tag(k.partition(pid)) + "c:" + pid + ":" + code

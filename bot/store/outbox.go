@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ type Message struct {
 	Op    []byte
 	Ref   string
 	Final bool
+	// Seq is the session version the commit that added the entry wrote: it
+	// orders the replies to one person. Zero for queue operations (and for
+	// entries written before it was kept).
+	Seq int64
 	// Deliveries counts how often the entry was handed to a sender; set on
 	// claimed entries.
 	Deliveries int64
@@ -106,26 +111,101 @@ func (s *Store) ClaimOutbox(ctx context.Context, part int, consumer string, minI
 	return out, nil
 }
 
-// Done removes sent or dropped entries from the outbox.
+// Done removes sent or dropped entries from the outbox, recording nothing
+// of what was sent.
 func (s *Store) Done(ctx context.Context, part int, ids ...string) error {
-	return s.DoneMany(ctx, map[int][]string{part: ids})
+	sent := make([]Sent, len(ids))
+	for i, id := range ids {
+		sent[i] = Sent{ID: id}
+	}
+	return s.DoneMany(ctx, map[int][]Sent{part: sent})
+}
+
+// doneLua removes finished entries from an outbox stream and records, in
+// the session of each person an entry was sent to, the latest sequence
+// number sent ("ls"). A session that is gone (erased, expired) is not made
+// again. done(out, kbase, a, nd): out is the stream, the sessions are
+// KEYS[kbase+k], and the nd entries are triples from ARGV[a] on (ID, k or 0,
+// sequence number).
+const doneLua = `
+local function done(out, kbase, a, nd)
+  if nd == 0 then
+    return
+  end
+  local ids = {}
+  for j = 0, nd - 1 do
+    local k, seq = tonumber(ARGV[a + 3 * j + 1]), tonumber(ARGV[a + 3 * j + 2])
+    ids[j + 1] = ARGV[a + 3 * j]
+    if k > 0 then
+      local cur = redis.call('HMGET', KEYS[kbase + k], 'v', 'ls')
+      if cur[1] and tonumber(cur[2] or '0') < seq then
+        redis.call('HSET', KEYS[kbase + k], 'ls', seq)
+      end
+    end
+  end
+  redis.call('XACK', out, 'send', unpack(ids))
+  redis.call('XDEL', out, unpack(ids))
+end
+`
+
+// doneScript removes finished entries of one partition. KEYS: the outbox,
+// then the sessions of the people entries were sent to. ARGV: the number of
+// entries, then the triples of doneLua.
+var doneScript = redis.NewScript(doneLua + `
+done(KEYS[1], 1, 2, tonumber(ARGV[1]))
+return 1
+`)
+
+// doneArgs appends to keys the session of every person an entry of sent
+// was sent to, once each, and returns the triples doneLua reads.
+func (s *Store) doneArgs(keys []string, sent []Sent) ([]string, []any) {
+	base := len(keys)
+	index := map[string]int{}
+	args := make([]any, 0, 3*len(sent))
+	for _, e := range sent {
+		k := 0
+		if e.PID != "" {
+			if k = index[e.PID]; k == 0 {
+				keys = append(keys, s.keys.session(e.PID))
+				k = len(keys) - base
+				index[e.PID] = k
+			}
+		}
+		args = append(args, e.ID, k, e.Seq)
+	}
+	return keys, args
 }
 
 // DoneMany removes sent or dropped entries of several partitions in one
-// pipeline: one round trip on a single Redis, one per node on a Cluster.
-func (s *Store) DoneMany(ctx context.Context, ids map[int][]string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for part, ids := range ids {
-			key := s.keys.outbox(part)
-			p.XAck(ctx, key, group, ids...)
-			p.XDel(ctx, key, ids...)
+// pipeline (one round trip on a single Redis, one per node on a Cluster),
+// and records what was sent to whom (Sent).
+func (s *Store) DoneMany(ctx context.Context, sent map[int][]Sent) error {
+	err := s.doneMany(ctx, sent)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// A Redis that restarted has forgotten the script: load it, once.
+		if err = doneScript.Load(ctx, s.rdb).Err(); err == nil {
+			err = s.doneMany(ctx, sent)
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("finish outbox entries: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) doneMany(ctx context.Context, sent map[int][]Sent) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for part, list := range sent {
+			for len(list) > 0 {
+				n := min(len(list), MaxDone)
+				keys, args := s.doneArgs([]string{s.keys.outbox(part)}, list[:n])
+				doneScript.EvalSha(ctx, p, keys, append([]any{n}, args...)...)
+				list = list[n:]
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // Count adds one to an aggregate counter of today.
@@ -145,6 +225,7 @@ func message(part int, m redis.XMessage) Message {
 		ID: m.ID, Part: part, PID: str("p"), Channel: str("c"),
 		Address: []byte(str("a")), Reply: []byte(str("r")), Ref: str("f"), Final: str("x") == "1",
 	}
+	msg.Seq, _ = strconv.ParseInt(str("s"), 10, 64)
 	if op := str("o"); op != "" {
 		msg.Op = []byte(op)
 	}

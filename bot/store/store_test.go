@@ -339,7 +339,7 @@ func TestCommitRemovesFinishedEntries(t *testing.T) {
 	}
 	// A stale commit conflicts, and still removes what it carries.
 	stale := commit("p1", "m3", 0, "s")
-	stale.Done = []string{first[0].ID}
+	stale.Done = []store.Sent{{ID: first[0].ID}}
 	if got, _, err := st.CommitClaim(ctx, stale, "me"); got != store.Conflict || err != nil {
 		t.Fatalf("stale commit: %v %v", got, err)
 	}
@@ -348,7 +348,7 @@ func TestCommitRemovesFinishedEntries(t *testing.T) {
 	}
 	// A duplicate removes the rest.
 	dup := commit("p2", "m2", 1, "s")
-	dup.Done = []string{second[0].ID}
+	dup.Done = []store.Sent{{ID: second[0].ID}}
 	if got, _, _ := st.CommitClaim(ctx, dup, "me"); got != store.Duplicate {
 		t.Fatalf("duplicate: %v", got)
 	}
@@ -360,7 +360,7 @@ func TestCommitRemovesFinishedEntries(t *testing.T) {
 		t.Fatalf("%d entries left in the outbox", n)
 	}
 	tooMany := commit("p3", "m4", 0, "s")
-	tooMany.Done = make([]string, store.MaxDone+1)
+	tooMany.Done = make([]store.Sent, store.MaxDone+1)
 	if _, _, err := st.CommitClaim(ctx, tooMany, "me"); err == nil {
 		t.Fatal("a commit took more finished entries than it may")
 	}

@@ -9,6 +9,10 @@
 //
 //	go run ./cmd/loadtg -users 50 -duration 10s
 //
+// With -chaos it breaks things under load instead (chaos.go):
+//
+//	go run ./cmd/loadtg -chaos -users 50 -kills 8
+//
 // Everything runs on 127.0.0.1, and every run is bounded in users, time and
 // updates. It is a benchmark: it asserts nothing.
 package main
@@ -66,6 +70,13 @@ type config struct {
 	api      string
 	profile  string // a directory for CPU profiles
 	cpuprof  string // the ceiling's CPU profile
+
+	chaos       bool
+	kills       int
+	modes       string
+	redisFaults string
+	control     time.Duration
+	keep        bool
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -81,6 +92,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
 	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver and of each target's phases to, for go tool pprof")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "internal: the file the ceiling bot writes its CPU profile to")
+	fs.BoolVar(&c.chaos, "chaos", false, "break things under load instead of measuring speed: kill -9 the helpline, restart, kill and pause Redis; count lost and duplicate replies, reverted edits and the longest silence")
+	fs.IntVar(&c.kills, "kills", 8, "chaos: how often the helpline is killed, per mode")
+	fs.StringVar(&c.modes, "modes", "polling,webhook", "chaos: the Telegram modes to run")
+	fs.StringVar(&c.redisFaults, "redis-faults", "restart,kill,pause", "chaos: what is done to Redis after the kills, in order")
+	fs.DurationVar(&c.control, "control", 5*time.Second, "chaos: the time under load before the first fault, the control")
+	fs.BoolVar(&c.keep, "keep", false, "chaos: keep the processes' logs, and say where")
 	fs.StringVar(&c.role, "role", "", "internal: run as the ceiling bot")
 	fs.StringVar(&c.api, "api", "", "internal: the Bot API of the ceiling bot")
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +127,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer stop()
+	}
+	if c.chaos {
+		if c.users < 1 || c.users > maxUsers {
+			return errors.New("want 1 to 1000 users")
+		}
+		cc, err := chaosFlags(c)
+		if err != nil {
+			return err
+		}
+		_, err = runChaos(ctx, cc, stdout)
+		return err
 	}
 	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration || c.rounds < 1 || c.rounds > 10 {
 		return errors.New("want 1 to 1000 users, a duration up to 2m, 1 to 5000000 updates and 1 to 10 rounds")

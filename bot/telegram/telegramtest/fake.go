@@ -132,11 +132,23 @@ func (f *Fake) notify() {
 	f.changed = make(chan struct{})
 }
 
+// Watch sets OnCall and Quiet while calls may already come: from another
+// process, which gives the race detector no order between setting the
+// fields and reading them.
+func (f *Fake) Watch(onCall func(Call), quiet bool) {
+	f.mu.Lock()
+	f.OnCall, f.Quiet = onCall, quiet
+	f.mu.Unlock()
+}
+
 func (f *Fake) record(c Call) {
-	if f.OnCall != nil {
-		f.OnCall(c)
+	f.mu.Lock()
+	onCall, quiet := f.OnCall, f.Quiet
+	f.mu.Unlock()
+	if onCall != nil {
+		onCall(c)
 	}
-	if f.Quiet {
+	if quiet {
 		return
 	}
 	f.mu.Lock()
