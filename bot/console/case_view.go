@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
+	"github.com/helpline/helpline/bot/lang"
+
 	"github.com/helpline/helpline/bot"
 )
 
@@ -117,12 +119,12 @@ func (c *Console) caseData(l loc, v bot.CaseView) caseData {
 }
 
 // regionName names a country code in the counsellor's language.
-func regionName(lang, code string) string {
+func regionName(locale, code string) string {
 	reg, err := language.ParseRegion(code)
 	if err != nil {
 		return code
 	}
-	if n := display.Regions(language.Make(lang)).Name(reg); n != "" {
+	if n := display.Regions(lang.Tag(locale)).Name(reg); n != "" {
 		return n
 	}
 	return code

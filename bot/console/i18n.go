@@ -16,10 +16,14 @@ import (
 
 // loc speaks the console's words in one language: the counsellor's.
 type loc struct {
-	// Lang is the language's code, for <html lang>.
+	// Lang is the code of the console locale.
 	Lang string
 	cat  *lang.Catalog
 }
+
+// HTMLLang is the language of the page, with the script its locale is
+// written in (sr-Latn), for <html lang>.
+func (l loc) HTMLLang() string { return lang.Tag(l.Lang).String() }
 
 // uiCatalog loads the console's shipped locale files.
 func uiCatalog() *lang.Catalog {
@@ -87,13 +91,16 @@ func (l loc) Words(prefix string, keys []string) string {
 }
 
 // LangName names the language of code in the counsellor's language, with
-// its own name beside when they differ: "Russian (русский)".
+// its own name beside when they differ: "Russian (русский)". The names are
+// in the script of the counsellor's locale ("ruski" in the Serbian one); the
+// person's language is named by its code alone, since CLDR calls sr-Latn
+// Serbo-Croatian.
 func (l loc) LangName(code string) string {
 	t, err := language.Parse(code)
 	if err != nil {
 		return code
 	}
-	name := display.Tags(language.Make(l.Lang)).Name(t)
+	name := display.Tags(lang.Tag(l.Lang)).Name(t)
 	self := display.Self.Name(t)
 	switch {
 	case name == "":

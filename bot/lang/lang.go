@@ -166,11 +166,34 @@ func (c *Catalog) Text(lang, id string, vars map[string]string, count *int) (tex
 // read Serbian in Latin script; Moldovan is Romanian.
 var aliases = map[string]string{"hr": "sr", "bs": "sr", "cnr": "sr", "sh": "sr", "mo": "ro"}
 
-// alias returns the tag of the shipped language t's speakers read, or t.
+// scripts names the script a shipped locale is written in where it is not
+// its language's usual one: the Serbian locale is in Latin letters, though
+// "sr" alone means Cyrillic to CLDR.
+var scripts = map[string]string{"sr": "Latn"}
+
+// Tag returns the language tag of the shipped locale code with the script it
+// is written in: sr-Latn for sr. Names of languages and countries shown to a
+// reader of that locale are drawn for this tag, so that a Serbian page does
+// not name Germany in Cyrillic.
+func Tag(code string) language.Tag {
+	if s, ok := scripts[code]; ok {
+		return language.Make(code + "-" + s)
+	}
+	return language.Make(code)
+}
+
+// alias returns the tag of the shipped language t's speakers read, or t. A
+// tag in any script of a language shipped in one script reads that locale:
+// a browser set to sr-Latn-RS, or to sr-Cyrl, reads the Serbian file.
 func (c *Catalog) alias(t language.Tag) language.Tag {
 	base, _ := t.Base()
 	to, ok := aliases[base.String()]
 	if !ok {
+		if _, one := scripts[base.String()]; one {
+			if _, shipped := c.messages[base.String()]; shipped {
+				return language.Make(base.String())
+			}
+		}
 		return t
 	}
 	if _, shipped := c.messages[to]; !shipped {

@@ -89,12 +89,14 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 }
 
 // TestMatchAliases: Bosnian, Croatian and Montenegrin readers get Serbian,
-// Moldovan readers Romanian, and a Ukrainian phone gets Ukrainian, not the
-// fallback; a language with no shipped kin gets nothing.
+// and so does a browser set to Serbian in either script; Moldovan readers
+// Romanian, and a Ukrainian phone gets Ukrainian, not the fallback; a
+// language with no shipped kin gets nothing.
 func TestMatchAliases(t *testing.T) {
 	c := catalog(t, map[string]string{"en.toml": sample["en.toml"], "sr.toml": sample["sr.toml"],
 		"ro.toml": "[a]\nhi = \"Salut\"\n", "uk.toml": "[a]\nhi = \"Привіт\"\n"})
-	for hint, want := range map[string]string{"hr": "sr", "bs-BA": "sr", "cnr": "sr", "hr-HR,hr;q=0.9,en;q=0.5": "sr", "mo": "ro", "ro-MD": "ro", "uk-UA": "uk", "uk": "uk"} {
+	for hint, want := range map[string]string{"hr": "sr", "bs-BA": "sr", "cnr": "sr", "hr-HR,hr;q=0.9,en;q=0.5": "sr", "mo": "ro", "ro-MD": "ro", "uk-UA": "uk", "uk": "uk",
+		"sr-Latn": "sr", "sr-Latn-RS,sr;q=0.8": "sr", "sr-Cyrl-RS": "sr", "sr-Latn-BA": "sr"} {
 		if got, ok := c.Match(hint); !ok || got != want {
 			t.Errorf("Match(%q) = %q %v, want %q", hint, got, ok, want)
 		}
@@ -105,5 +107,17 @@ func TestMatchAliases(t *testing.T) {
 	noSerbian := catalog(t, map[string]string{"en.toml": sample["en.toml"]})
 	if got, ok := noSerbian.Match("hr"); ok {
 		t.Errorf("without Serbian, Croatian matched %q", got)
+	}
+	if got, ok := noSerbian.Match("sr-Latn"); ok {
+		t.Errorf("without Serbian, sr-Latn matched %q", got)
+	}
+}
+
+// TestTag: the Serbian locale is named in Latin script; others as they are.
+func TestTag(t *testing.T) {
+	for code, want := range map[string]string{"sr": "sr-Latn", "ru": "ru", "uk": "uk", "en": "en"} {
+		if got := lang.Tag(code).String(); got != want {
+			t.Errorf("Tag(%s) = %s, want %s", code, got, want)
+		}
 	}
 }
