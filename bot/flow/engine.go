@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helpline/helpline/bot"
+	"github.com/helpline/helpline/bot/lang"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 )
@@ -256,9 +257,11 @@ func (e *Engine) list(lang, id string) []string {
 // loadCountries names every country in every shipped language, so that a
 // person can answer "Eesti", "Estonia" or "Эстония".
 func (e *Engine) loadCountries() {
+	// Each language's names in the script its file is written in too:
+	// Serbian ships in Latin letters, and CLDR's bare "sr" is Cyrillic.
 	namers := []display.Namer{display.Self}
 	for _, l := range append([]string{"en"}, e.langs...) {
-		namers = append(namers, display.Regions(language.Make(l)))
+		namers = append(namers, display.Regions(language.Make(l)), display.Regions(lang.Tag(l)))
 	}
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {

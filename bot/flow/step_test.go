@@ -357,3 +357,17 @@ func top(s bot.Session) string {
 	f := s.Stack[len(s.Stack)-1]
 	return f.Flow + "/" + f.Node
 }
+
+// TestSerbianCountryInLatinLetters: a Serbian person writes country names
+// in Latin letters, diacritics or not.
+func TestSerbianCountryInLatinLetters(t *testing.T) {
+	e, _ := flowtest.Shipped(t)
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for text, want := range map[string]string{"Švajcarska": "CH", "u Nemačkoj sam": "DE", "svajcarska": "CH", "Mađarska": "HU"} {
+		s := bot.Session{Lang: "sr", Stack: []bot.Frame{{Flow: "findhelp", Node: "country"}}, Last: now.Unix()}
+		s, _, _ = e.Step(s, bot.Inbound{Channel: bot.Web, Text: text}, now)
+		if got := s.Vars["country"]; got != want {
+			t.Errorf("%q: country %q, want %s", text, got, want)
+		}
+	}
+}
