@@ -76,6 +76,10 @@ type DeliveryOptions struct {
 	Linger time.Duration
 	// Meter is told of sends, drops and claims; nil meters nothing.
 	Meter DeliveryMeter
+	// Urgent reports the replies that must reach the person even late:
+	// the answer to danger or self-harm, with its numbers. A stale entry
+	// whose reply it reports is sent, not dropped. Nil keeps none.
+	Urgent func(bot.Reply) bool
 }
 
 func (o *DeliveryOptions) defaults() {
@@ -482,7 +486,7 @@ func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Messa
 	}
 	fresh := msgs[:0:0]
 	for i, m := range msgs {
-		if stale[i] {
+		if stale[i] && !d.urgent(m) {
 			d.drop(ctx, m, "send.stale")
 			d.finish(m, false)
 			continue
@@ -490,6 +494,17 @@ func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Messa
 		fresh = append(fresh, m)
 	}
 	d.deliverAll(ctx, fresh)
+}
+
+// urgent reports whether m holds a reply that must reach the person even
+// though a later one already did: late guidance after danger words is
+// better than none.
+func (d *Delivery) urgent(m store.Message) bool {
+	if d.opts.Urgent == nil || m.Op != nil {
+		return false
+	}
+	r, err := openReply(d.keys, m.PID, m.Reply)
+	return err == nil && d.opts.Urgent(r)
 }
 
 // stale checks msgs with the store, trying again for up to MaxWait.

@@ -443,3 +443,32 @@ func TestRefusedRemovalIsTriedAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleUrgentReplyStillSent: a reply to danger words that a dead
+// replica never sent is sent late, even after a later reply reached the
+// person; a plain stale reply is dropped.
+func TestStaleUrgentReplyStillSent(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	// The first replica commits the answer to danger words and dies
+	// before sending it.
+	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "1", Text: "help me please", LangHints: []string{"en"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The person writes again; another replica answers at once.
+	s := &sender{}
+	isUrgent := func(r bot.Reply) bool {
+		return len(r.Choices) > 0 && strings.HasPrefix(r.Choices[0].ID, "danger/")
+	}
+	live := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet,
+		runner.DeliveryOptions{Consumer: "live", Block: 50 * time.Millisecond, ClaimIdle: time.Millisecond, Urgent: isUrgent})
+	other := f.dispatcher(live, 0)
+	if err := other.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "2", Text: "2", LangHints: []string{"en"}}); err != nil {
+		t.Fatal(err)
+	}
+	runUntil(t, live, func() bool { return len(s.texts()) >= 2 })
+	texts := strings.Join(s.texts(), "\n--\n")
+	if !strings.Contains(texts, "112") {
+		t.Fatalf("the late answer to danger words was dropped:\n%s", texts)
+	}
+}

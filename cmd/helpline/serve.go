@@ -74,7 +74,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	store.OnError(rdb, meters.RedisError)
 	senders := map[bot.Channel]bot.Sender{} // each channel's setup adds its own
 	queue := runner.NewQueue(st, keys, cat, log, runner.QueueOptions{})
-	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer), Meter: meters})
+	delivery := runner.NewDelivery(st, keys, senders, queue, log, runner.DeliveryOptions{Consumer: consumerName(cfg.Consumer), Meter: meters, Urgent: urgentReplies(engine.Set())})
 	w := &wiring{
 		cfg: cfg, getenv: getenv, log: log, stdout: stdout, engine: engine, cat: cat, store: st, keys: keys,
 		mux: http.NewServeMux(), senders: senders, queue: queue,
