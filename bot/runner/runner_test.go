@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -445,30 +446,52 @@ func TestRefusedRemovalIsTriedAgain(t *testing.T) {
 }
 
 // TestStaleUrgentReplyStillSent: a reply to danger words that a dead
-// replica never sent is sent late, even after a later reply reached the
-// person; a plain stale reply is dropped.
+// replica held and never sent is sent when a live one takes it over, even
+// though a later reply reached the person meanwhile; a plain stale reply
+// is dropped.
 func TestStaleUrgentReplyStillSent(t *testing.T) {
-	ctx := context.Background()
-	f := setup(t, 1)
-	// The first replica commits the answer to danger words and dies
-	// before sending it.
-	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "1", Text: "help me please", LangHints: []string{"en"}}); err != nil {
-		t.Fatal(err)
-	}
-	// The person writes again; another replica answers at once.
-	s := &sender{}
-	isUrgent := func(r bot.Reply) bool {
-		return len(r.Choices) > 0 && strings.HasPrefix(r.Choices[0].ID, "danger/")
-	}
-	live := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet,
-		runner.DeliveryOptions{Consumer: "live", Block: 50 * time.Millisecond, ClaimIdle: time.Millisecond, Urgent: isUrgent})
-	other := f.dispatcher(live, 0)
-	if err := other.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "2", Text: "2", LangHints: []string{"en"}}); err != nil {
-		t.Fatal(err)
-	}
-	runUntil(t, live, func() bool { return len(s.texts()) >= 2 })
-	texts := strings.Join(s.texts(), "\n--\n")
-	if !strings.Contains(texts, "112") {
-		t.Fatalf("the late answer to danger words was dropped:\n%s", texts)
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprint("urgent kept ", keep), func(t *testing.T) {
+			ctx := context.Background()
+			f := setup(t, 1)
+			// A replica commits the answer to danger words, takes the
+			// entry, and dies before sending it.
+			if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "1", Text: "help me please", LangHints: []string{"en"}}); err != nil {
+				t.Fatal(err)
+			}
+			if held, err := f.st.ReadOutbox(ctx, 0, "dead", 10, 0); err != nil || len(held) == 0 {
+				t.Fatalf("the dead replica took nothing: %v %v", held, err)
+			}
+			// The person writes again; a live replica answers at once.
+			s := &sender{}
+			urgent := func(r bot.Reply) bool {
+				return keep && len(r.Choices) > 0 && strings.HasPrefix(r.Choices[0].ID, "danger/")
+			}
+			live := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet,
+				runner.DeliveryOptions{Consumer: "live", Block: 50 * time.Millisecond, ClaimEvery: 50 * time.Millisecond, Urgent: urgent})
+			other := f.dispatcher(live, 0)
+			ctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { live.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			if err := other.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "2", Text: "2", LangHints: []string{"en"}}); err != nil {
+				t.Fatal(err)
+			}
+			rdb := server.Client()
+			defer rdb.Close()
+			outbox := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if n, _ := rdb.XLen(ctx, outbox).Result(); n == 0 && len(s.texts()) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the dead replica's entry was never taken over; sent %q", s.texts())
+				}
+			}
+			late := slices.ContainsFunc(s.texts(), func(x string) bool { return strings.Contains(x, "police, ambulance") })
+			if late != keep {
+				t.Fatalf("urgent kept %v, but the late answer to danger words sent: %v (%q)", keep, late, s.texts())
+			}
+		})
 	}
 }
