@@ -119,12 +119,13 @@ func (s *Set) target(f *Flow, next string) (*Flow, *Node) {
 	return f, f.Nodes[next]
 }
 
-// Greeting is what a first message gets, in the language the hints choose:
+// Greeting is what a first message to the web chat gets, in the language
+// the hints choose:
 // the welcome up to its first question. It changes nothing and keeps
 // nothing, so a page can show it before the person writes; a tap on one of
 // its choices, sent as the person's first message, answers that question.
 func (e *Engine) Greeting(hints ...string) bot.Reply {
-	_, replies, _ := e.Step(bot.Session{}, bot.Inbound{LangHints: hints}, time.Time{})
+	_, replies, _ := e.Step(bot.Session{}, bot.Inbound{Channel: bot.Web, LangHints: hints}, time.Time{})
 	if len(replies) == 0 {
 		return bot.Reply{}
 	}
