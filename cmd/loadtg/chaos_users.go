@@ -31,7 +31,7 @@ const lostAfter = 20 * time.Second
 // avoided are the buttons the chaos users never tap: they lead to a
 // counsellor's queue (where a message may get no reply, and notices come
 // unasked), erase the person, or clear the chat.
-var avoided = []string{"counsellor/ask/", "helpnow/ask/0", "selfcheck/urgent/0", "danger/", "selfharm/", "menu/erase/", "clear/"}
+var avoided = []string{"counsellor/ask/", "helpnow/ask/0", "selfcheck/urgent/0", "someone/ask/3", "danger/", "selfharm/", "menu/erase/", "clear/"}
 
 // chaosTexts are what the chaos users type: none of them answers a
 // question's choice.
