@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +50,13 @@ type Commit struct {
 	// MsgID marks the message as seen: a keyed hash of the person and the
 	// provider's message ID (secret.Keys.Mark), so that the mark names
 	// neither; empty when the channel has none.
-	MsgID  string
+	MsgID string
+	// Seen, when set, marks the message as seen by a bit of the partition's
+	// bitmaps (secret.Keys.SeenBit) instead of adding MsgID to its marks:
+	// a bit costs a few bytes of memory where a mark costs a hundred. MsgID
+	// is then only looked up among the marks, where a version before the
+	// bitmaps put the marks of numbered messages.
+	Seen   *SeenBit
 	Now    time.Time
 	Out    []Entry
 	Counts []string
@@ -69,6 +76,12 @@ type Commit struct {
 	// or dropped: the commit removes them from the outbox, whatever its
 	// outcome, saving delivery a round trip of its own. At most MaxDone.
 	Done []string
+}
+
+// SeenBit is the bit that marks a numbered message as seen.
+type SeenBit struct {
+	Window int64
+	Bit    int
 }
 
 // MaxDone is the most entries one commit removes from the outbox.
@@ -92,9 +105,12 @@ type CaseWrite struct {
 // commitScript applies a commit atomically. Every key it touches shares the
 // person's hash tag.
 //
-// KEYS: session, marks of messages seen, outbox, stats, then either the case hash and the
-// transcript (a case write) or the other keys of the person (an erase).
-// ARGV: version, session ("" erases), address, session TTL, message ID, now,
+// KEYS: session, marks of messages seen, outbox, stats, the bitmap of
+// messages seen (the marks again when unused), then either the case hash
+// and the transcript (a case write) or the other keys of the person (an
+// erase).
+// ARGV: version, session ("" erases), address, session TTL, message ID
+// (its mark, then, for a message marked by a bit, a space and the bit), now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
 // version of a new session, the number of finished outbox entries and their
 // IDs, then the case write (mark op: "" leave, "s" set, "d" delete; mark;
@@ -109,13 +125,34 @@ if nd > 0 then
 end
 local msg = ARGV[5]
 local now = tonumber(ARGV[6])
+local bit
+local sp = string.find(msg, ' ', 1, true)
+if sp then
+  bit = tonumber(string.sub(msg, sp + 1))
+  msg = string.sub(msg, 1, sp - 1)
+end
 -- The dedupe mark goes in first: a message seen before adds nothing.
-if msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
+if bit then
+  -- A bitmap is made whole at once: one grown bit by bit takes twice the
+  -- memory. It lives as the marks do.
+  if redis.call('ZSCORE', KEYS[2], msg) then
+    return 0
+  end
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('SET', KEYS[5], string.rep('\0', 512))
+  end
+  if redis.call('SETBIT', KEYS[5], bit, 1) == 1 then
+    return 0
+  end
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
+elseif msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
   return 0
 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then
-  if msg ~= '' then
+  if bit then
+    redis.call('SETBIT', KEYS[5], bit, 0)
+  elseif msg ~= '' then
     redis.call('ZREM', KEYS[2], msg)
   end
   return -1
@@ -142,14 +179,14 @@ for j = 1, 2 * nlines do
   lines[j] = arg()
 end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], unpack(KEYS, 5))
+  redis.call('DEL', KEYS[1], unpack(KEYS, 6))
 else
   redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
   if kept ~= '' then
     redis.call('HSET', KEYS[1], 'k', kept)
   end
   redis.call('EXPIRE', KEYS[1], ARGV[4])
-  if msg ~= '' then
+  if msg ~= '' and not bit then
     -- Marks older than the TTL go every 16th commit: a few more marks
     -- kept for a while cost less than a call on every commit.
     local ttl = tonumber(ARGV[7])
@@ -159,14 +196,14 @@ else
     redis.call('EXPIRE', KEYS[2], ttl)
   end
   if pairs > 0 then
-    redis.call('HSET', KEYS[5], unpack(fields))
+    redis.call('HSET', KEYS[6], unpack(fields))
   end
   for j = 1, 2 * nlines, 2 do
-    redis.call('XADD', KEYS[6], '*', 'w', lines[j], 'x', lines[j + 1])
+    redis.call('XADD', KEYS[7], '*', 'w', lines[j], 'x', lines[j + 1])
   end
   if cttl > 0 then
-    redis.call('EXPIRE', KEYS[5], cttl)
     redis.call('EXPIRE', KEYS[6], cttl)
+    redis.call('EXPIRE', KEYS[7], cttl)
   end
 end
 local n = tonumber(arg())
@@ -226,7 +263,12 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 // instead of waiting for its reader to wake.
 func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
 	part := s.keys.partition(c.PID)
-	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
+	msg, bits := c.MsgID, s.keys.marks(c.PID)
+	if c.Seen != nil {
+		msg = c.MsgID + " " + strconv.Itoa(c.Seen.Bit)
+		bits = s.keys.seen(part, c.Seen.Window)
+	}
+	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now), bits}
 	switch {
 	case c.Session == nil:
 		keys = append(keys, s.keys.person(c.PID, c.Kept)[1:]...)
@@ -238,7 +280,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	}
 	args := make([]any, 0, 21+len(c.Done)+5*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
-		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
+		msg, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
 		c.PID, consumer, c.Start, len(c.Done))
 	for _, id := range c.Done {
 		args = append(args, id)

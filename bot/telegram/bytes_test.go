@@ -64,7 +64,7 @@ func BenchmarkPersonBytes(b *testing.B) {
 				switch {
 				case strings.HasSuffix(k, ":s:"+pid):
 					session += n
-				case strings.HasSuffix(k, ":m:"+pid):
+				case strings.HasSuffix(k, ":n:"+pid):
 					trail += n
 				default:
 					other += n
