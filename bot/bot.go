@@ -33,6 +33,11 @@ type Inbound struct {
 	Address string
 	// ID is the provider's message ID, used to ignore redelivered messages.
 	ID string
+	// Seq is the provider's sequence number of the message when its IDs
+	// count up, one by one, across every person (Telegram's update ID); zero
+	// when there is none. A message with one is marked as seen by one bit
+	// in a bitmap of the partition instead of a member of its set of marks.
+	Seq int64
 	// Text is what the person typed. Empty when they tapped a choice.
 	Text string
 	// Choice is the ID of the choice the person tapped, when the channel has

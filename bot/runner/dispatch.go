@@ -375,6 +375,10 @@ func (d *Dispatcher) commit(pid string, rec store.Record, in bot.Inbound, s bot.
 	c := store.Commit{PID: pid, Version: rec.Version, Now: now, Address: rec.Address, Kept: rec.Kept}
 	if in.ID != "" {
 		c.MsgID = d.keys.Mark(pid, in.ID)
+		if in.Seq > 0 {
+			w, bit := d.keys.SeenBit(d.store.Partition(pid), in.Seq)
+			c.Seen = &store.SeenBit{Window: w, Bit: bit}
+		}
 	}
 	if c.Address == nil {
 		c.Address = d.keys.Seal([]byte(in.Address), pid)

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -30,6 +31,7 @@ var ErrOpen = errors.New("cannot open sealed data")
 type Keys struct {
 	id   []byte
 	aead cipher.AEAD
+	seen cipher.Block // SeenBit's permutation
 	// macs keeps keyed HMAC states for PersonID: keying one costs more
 	// than the hash of an address.
 	macs sync.Pool
@@ -56,7 +58,15 @@ func New(secret []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal cipher: %w", err)
 	}
-	return &Keys{id: id, aead: aead}, nil
+	seenKey, err := hkdf.Key(sha256.New, secret, nil, "helpline seen bit v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive seen key: %w", err)
+	}
+	seen, err := aes.NewCipher(seenKey)
+	if err != nil {
+		return nil, fmt.Errorf("seen cipher: %w", err)
+	}
+	return &Keys{id: id, aead: aead, seen: seen}, nil
 }
 
 // Random returns a new random secret, for a process that keeps nothing.
@@ -79,6 +89,33 @@ func (k *Keys) PersonID(ch bot.Channel, address string) string {
 func (k *Keys) Mark(pid, msgID string) string {
 	// No channel name starts with 1: a mark is never a person ID.
 	return k.mac([]byte{1}, []byte(pid), []byte{0}, []byte(msgID))
+}
+
+// SeenWindow is how many sequence numbers one bitmap of SeenBit covers:
+// 4096 bits, 512 bytes.
+const SeenWindow = 4096
+
+// SeenBit is where the mark of a message with sequence number seq
+// (bot.Inbound.Seq) lies in partition part's bitmaps of messages seen:
+// bitmap window, bit bit. Within a window the bits are a keyed permutation
+// of the numbers, so a set bit names no message, and no two numbers share
+// a bit: a new message is never taken for one seen before.
+func (k *Keys) SeenBit(part int, seq int64) (window int64, bit int) {
+	window = seq / SeenWindow
+	x := int(seq % SeenWindow)
+	// A four-round Feistel network over the 12 bits, two halves of 6, its
+	// round function AES under a key of its own, keyed by the window and
+	// the partition: a permutation of [0, 4096).
+	var in, out [16]byte
+	binary.BigEndian.PutUint64(in[:8], uint64(window))
+	binary.BigEndian.PutUint32(in[8:12], uint32(part))
+	l, r := x>>6, x&63
+	for round := range 4 {
+		in[12], in[13] = byte(round), byte(r)
+		k.seen.Encrypt(out[:], in[:])
+		l, r = r, l^int(out[0]&63)
+	}
+	return window, l<<6 | r
 }
 
 // CaseRef names a case in logs: a keyed hash of its code, 22 characters.

@@ -98,3 +98,44 @@ func BenchmarkPersonID(b *testing.B) {
 		k.PersonID(bot.Telegram, "912345678")
 	}
 }
+
+// TestSeenBitIsAPermutation: the numbers of one window and partition take
+// every bit of the window once, under a keyed order that differs between
+// windows, partitions and secrets.
+func TestSeenBitIsAPermutation(t *testing.T) {
+	k := keys(t, "0123456789abcdef0123456789abcdef")
+	other := keys(t, "another secret of at least 32 bytes!")
+	const base = 7 * secret.SeenWindow
+	for _, part := range []int{0, 5} {
+		taken := make([]bool, secret.SeenWindow)
+		same, sameWindow, samePart := 0, 0, 0
+		for seq := int64(base); seq < base+secret.SeenWindow; seq++ {
+			w, bit := k.SeenBit(part, seq)
+			if w != 7 || bit < 0 || bit >= secret.SeenWindow || taken[bit] {
+				t.Fatalf("partition %d, number %d: window %d, bit %d (taken before: %v)", part, seq, w, bit, bit >= 0 && bit < secret.SeenWindow && taken[bit])
+			}
+			taken[bit] = true
+			if _, b := other.SeenBit(part, seq); b == bit {
+				same++
+			}
+			if _, b := k.SeenBit(part, seq+secret.SeenWindow); b == bit {
+				sameWindow++
+			}
+			if _, b := k.SeenBit(part+1, seq); b == bit {
+				samePart++
+			}
+		}
+		// A random permutation keeps about one number in place.
+		if same > 16 || sameWindow > 16 || samePart > 16 {
+			t.Fatalf("bits shared with another secret %d, window %d, partition %d times of %d", same, sameWindow, samePart, secret.SeenWindow)
+		}
+		if w, b := k.SeenBit(part, base+5); w != 7 || b != mustBit(k, part, base+5) {
+			t.Fatal("the same number gave another bit")
+		}
+	}
+}
+
+func mustBit(k *secret.Keys, part int, seq int64) int {
+	_, b := k.SeenBit(part, seq)
+	return b
+}

@@ -196,4 +196,3 @@ func (s *Store) Retire(ctx context.Context, consumer string) (bool, error) {
 	}
 	return all, nil
 }
-

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +50,13 @@ type Commit struct {
 	// MsgID marks the message as seen: a keyed hash of the person and the
 	// provider's message ID (secret.Keys.Mark), so that the mark names
 	// neither; empty when the channel has none.
-	MsgID  string
+	MsgID string
+	// Seen, when set, marks the message as seen by a bit of the partition's
+	// bitmaps (secret.Keys.SeenBit) instead of adding MsgID to its marks:
+	// a bit costs a few bytes of memory where a mark costs a hundred. MsgID
+	// is then only looked up among the marks, where a version before the
+	// bitmaps put the marks of numbered messages.
+	Seen   *SeenBit
 	Now    time.Time
 	Out    []Entry
 	Counts []string
@@ -83,6 +90,12 @@ type Sent struct {
 	Seq int64
 }
 
+// SeenBit is the bit that marks a numbered message as seen.
+type SeenBit struct {
+	Window int64
+	Bit    int
+}
+
 // MaxDone is the most entries one commit removes from the outbox.
 const MaxDone = 256
 
@@ -104,11 +117,13 @@ type CaseWrite struct {
 // commitScript applies a commit atomically. Every key it touches shares the
 // person's hash tag.
 //
-// KEYS: session, marks of messages seen, outbox, stats, the sessions of the
-// people finished entries were sent to (doneKeys), then either the case hash
-// and the transcript (a case write) or the other keys of the person (an
+// KEYS: session, marks of messages seen, outbox, stats, the bitmap of
+// messages seen (the marks again when unused), the sessions of the people
+// finished entries were sent to (doneKeys), then either the case hash and
+// the transcript (a case write) or the other keys of the person (an
 // erase).
-// ARGV: version, session ("" erases), address, session TTL, message ID, now,
+// ARGV: version, session ("" erases), address, session TTL, message ID
+// (its mark, then, for a message marked by a bit, a space and the bit), now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
 // version of a new session, the number of finished outbox entries, the
 // number of their sessions, and per entry its ID, the index of its session
@@ -118,17 +133,38 @@ type CaseWrite struct {
 // final), then counter names.
 var commitScript = redis.NewScript(doneLua + `
 local nd, nk = tonumber(ARGV[12]), tonumber(ARGV[13])
-done(KEYS[3], 4, 14, nd)
-local kb = 4 + nk -- where the case or erase keys begin
+done(KEYS[3], 5, 14, nd)
+local kb = 5 + nk -- where the case or erase keys begin
 local msg = ARGV[5]
 local now = tonumber(ARGV[6])
+local bit
+local sp = string.find(msg, ' ', 1, true)
+if sp then
+  bit = tonumber(string.sub(msg, sp + 1))
+  msg = string.sub(msg, 1, sp - 1)
+end
 -- The dedupe mark goes in first: a message seen before adds nothing.
-if msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
+if bit then
+  -- A bitmap is made whole at once: one grown bit by bit takes twice the
+  -- memory. It lives as the marks do.
+  if redis.call('ZSCORE', KEYS[2], msg) then
+    return 0
+  end
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('SET', KEYS[5], string.rep('\0', 512))
+  end
+  if redis.call('SETBIT', KEYS[5], bit, 1) == 1 then
+    return 0
+  end
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
+elseif msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
   return 0
 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then
-  if msg ~= '' then
+  if bit then
+    redis.call('SETBIT', KEYS[5], bit, 0)
+  elseif msg ~= '' then
     redis.call('ZREM', KEYS[2], msg)
   end
   return -1
@@ -162,7 +198,7 @@ else
     redis.call('HSET', KEYS[1], 'k', kept)
   end
   redis.call('EXPIRE', KEYS[1], ARGV[4])
-  if msg ~= '' then
+  if msg ~= '' and not bit then
     -- Marks older than the TTL go every 16th commit: a few more marks
     -- kept for a while cost less than a call on every commit.
     local ttl = tonumber(ARGV[7])
@@ -239,7 +275,12 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 // instead of waiting for its reader to wake.
 func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
 	part := s.keys.partition(c.PID)
-	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now)}
+	msg, bits := c.MsgID, s.keys.marks(c.PID)
+	if c.Seen != nil {
+		msg = c.MsgID + " " + strconv.Itoa(c.Seen.Bit)
+		bits = s.keys.seen(part, c.Seen.Window)
+	}
+	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now), bits}
 	if len(c.Done) > MaxDone {
 		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
 	}
@@ -253,8 +294,8 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	}
 	args := make([]any, 0, 22+len(done)+5*len(c.Out)+len(c.Counts))
 	args = append(args, c.Version, c.Session, c.Address, int64(s.opts.SessionTTL/time.Second),
-		c.MsgID, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
-		c.PID, consumer, c.Start, len(c.Done), len(keys)-4)
+		msg, c.Now.Unix(), int64(s.opts.DedupeTTL/time.Second), int64(s.opts.StatsTTL/time.Second),
+		c.PID, consumer, c.Start, len(c.Done), len(keys)-5)
 	args = append(args, done...)
 	keys = append(keys, extra...)
 	args = appendCaseArgs(args, c.Case)

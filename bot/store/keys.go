@@ -19,10 +19,17 @@ import (
 //	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
 //	                                 person and the provider's message ID, which    last commit; marks older than
 //	                                 names neither), scored by time                 that are trimmed
+//	P:{NN}:dd:<window>       string  a bitmap of numbered messages seen (Telegram   Options.DedupeTTL after the
+//	                                 updates): SeenWindow numbers, one bit each,    last commit marked in it
+//	                                 in a keyed order (secret.Keys.SeenBit)
 //	P:{NN}:w:<pid>           stream  replies waiting for the person's web page      Options.MailboxTTL
 //	P:{NN}:x:<pid>           string  "1" while nothing may be sent to the person  until lifted (START, unblock)
-//	P:{NN}:m:<pid>           zset    sealed Telegram message IDs (both ways) of     TrailTTL (48h) after the last one
-//	                                 the last 48h, for clear chat, scored by time
+//	P:{NN}:n:<pid>           string  the Telegram message IDs (both ways) of the    TrailTTL (48h) after the last one
+//	                                 last 48h, for clear chat, with their times,
+//	                                 delta-encoded and sealed as one
+//	P:{NN}:m:<pid>           zset    the same, each ID sealed alone, as a version   TrailTTL after the last one
+//	                                 before the sealed trail kept it: read by
+//	                                 clear chat, deleted by erase, never written
 //	P:{NN}:c:<pid>:<code>    hash    the case on the person's side: sealed intake   Options.SessionTTL while open,
 //	                                 card, language, channel, wrap-up               Options.CaseTTL after it ends
 //	P:{NN}:t:<pid>:<code>    stream  the case's transcript, each line sealed        as the case hash
@@ -82,12 +89,18 @@ func (k keys) tag(part int) string {
 func (k keys) session(pid string) string { return k.tag(k.partition(pid)) + "s:" + pid }
 func (k keys) marks(pid string) string   { return k.partMarks(k.partition(pid)) }
 func (k keys) partMarks(part int) string { return k.tag(part) + "dd" }
+func (k keys) seen(part int, window int64) string {
+	return k.tag(part) + "dd:" + strconv.FormatInt(window, 10)
+}
 func (k keys) mailbox(pid string) string { return k.tag(k.partition(pid)) + "w:" + pid }
 func (k keys) outbox(part int) string    { return k.tag(part) + "out" }
 func (k keys) stopped(pid string) string { return k.tag(k.partition(pid)) + "x:" + pid }
-func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "m:" + pid }
-func (k keys) webChannel() string        { return k.prefix + ":web" }
-func (k keys) ticket(h string) string    { return k.prefix + ":tk:" + h }
+func (k keys) trail(pid string) string   { return k.tag(k.partition(pid)) + "n:" + pid }
+func (k keys) oldTrail(pid string) string {
+	return k.tag(k.partition(pid)) + "m:" + pid
+}
+func (k keys) webChannel() string     { return k.prefix + ":web" }
+func (k keys) ticket(h string) string { return k.prefix + ":tk:" + h }
 func (k keys) live(consumer string) string {
 	return k.prefix + ":{live}:" + consumer
 }
@@ -125,7 +138,7 @@ func (k keys) stats(part int, day time.Time) string {
 // name no one, and they must outlive an erase, so that a provider's
 // redelivery of an old message is still ignored.
 func (k keys) person(pid string, cases []string) []string {
-	out := []string{k.session(pid), k.mailbox(pid), k.trail(pid)}
+	out := []string{k.session(pid), k.mailbox(pid), k.trail(pid), k.oldTrail(pid)}
 	for _, code := range cases {
 		out = append(out, k.caseOf(pid, code), k.transcript(pid, code))
 	}

@@ -366,26 +366,74 @@ func TestCommitRemovesFinishedEntries(t *testing.T) {
 	}
 }
 
-// TestTrailTakesLargeBatches: a batch of message IDs larger than one ZADD
-// takes is stored whole, and a person with no session gets no trail.
-func TestTrailTakesLargeBatches(t *testing.T) {
+// TestPutTrails: a trail is written only where it is still the one read,
+// and only for a person with a session; an empty trail deletes it.
+func TestPutTrails(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newStore(t, store.Options{})
 	if got, err := st.Commit(ctx, commit("p1", "m1", 0, "s")); err != nil || got != store.Committed {
 		t.Fatalf("commit: %v %v", got, err)
 	}
-	var ids [][]byte
-	for i := range 5000 {
-		ids = append(ids, []byte(fmt.Sprint("sealed-", i)))
+	changed, err := st.PutTrails(ctx, nil, map[string][]byte{"p1": []byte("t1"), "nobody": []byte("t1")})
+	if err != nil || len(changed) != 0 {
+		t.Fatalf("first write: changed %v, %v", changed, err)
 	}
-	if err := st.AddTrail(ctx, now, map[string][][]byte{"p1": ids, "nobody": ids[:3]}); err != nil {
+	got, err := st.Trails(ctx, []string{"p1", "nobody"})
+	if err != nil || string(got[0]) != "t1" || got[1] != nil {
+		t.Fatalf("trails %q, %v; want t1 for p1, none for a person with no session", got, err)
+	}
+	// A writer that read nothing, after t1 was written, must read again.
+	changed, err = st.PutTrails(ctx, nil, map[string][]byte{"p1": []byte("t2")})
+	if err != nil || len(changed) != 1 || changed[0] != "p1" {
+		t.Fatalf("stale write: changed %v, %v; want p1", changed, err)
+	}
+	if changed, err = st.PutTrails(ctx, map[string][]byte{"p1": []byte("t1")}, map[string][]byte{"p1": []byte("t2")}); err != nil || len(changed) != 0 {
+		t.Fatalf("write over what was read: changed %v, %v", changed, err)
+	}
+	if got, _ := st.Trails(ctx, []string{"p1"}); string(got[0]) != "t2" {
+		t.Fatalf("trail %q, want t2", got[0])
+	}
+	if n, _ := st.PersonKeys(ctx, "p1"); n != 2 {
+		t.Fatalf("the person has %d keys, want 2 (session, trail)", n)
+	}
+	if changed, err = st.PutTrails(ctx, map[string][]byte{"p1": []byte("t2")}, map[string][]byte{"p1": {}}); err != nil || len(changed) != 0 {
+		t.Fatalf("delete: changed %v, %v", changed, err)
+	}
+	if n, _ := st.PersonKeys(ctx, "p1"); n != 1 {
+		t.Fatalf("after an empty trail the person has %d keys, want 1", n)
+	}
+}
+
+// TestOldTrail reads the trail an older version kept, a set of IDs sealed
+// one by one: clear chat reads and forgets it, erase deletes it.
+func TestOldTrail(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{})
+	for _, pid := range []string{"p1", "p2"} {
+		if got, err := st.Commit(ctx, commit(pid, "m1", 0, "s")); err != nil || got != store.Committed {
+			t.Fatalf("commit: %v %v", got, err)
+		}
+		key := fmt.Sprintf("%s:{%d}:m:%s", t.Name(), st.Partition(pid), pid)
+		rdb.ZAdd(ctx, key, redis.Z{Score: float64(now.Add(-50 * time.Hour).Unix()), Member: "too old"},
+			redis.Z{Score: float64(now.Add(-time.Hour).Unix()), Member: "sealed-1"}, redis.Z{Score: float64(now.Unix()), Member: "sealed-2"})
+	}
+	got, err := st.OldTrail(ctx, "p1", now)
+	if err != nil || len(got) != 2 || string(got[0]) != "sealed-1" || string(got[1]) != "sealed-2" {
+		t.Fatalf("old trail %q, %v; want the two of the last 48 hours", got, err)
+	}
+	if err := st.ForgetOldTrail(ctx, "p1"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.Trail(ctx, "p1", now); err != nil || len(got) != len(ids) {
-		t.Fatalf("trail of p1: %d IDs, %v; want %d", len(got), err, len(ids))
+	if got, _ := st.OldTrail(ctx, "p1", now); len(got) != 0 {
+		t.Fatalf("old trail after forgetting: %q", got)
 	}
-	if got, err := st.Trail(ctx, "nobody", now); err != nil || len(got) != 0 {
-		t.Fatalf("trail of a person with no session: %d IDs, %v", len(got), err)
+	erase := commit("p2", "m2", 1, "")
+	erase.Session = nil
+	if got, _ := st.Commit(ctx, erase); got != store.Committed {
+		t.Fatalf("erase: %v", got)
+	}
+	if n, _ := st.PersonKeys(ctx, "p2"); n != 0 {
+		t.Fatalf("after erase the person has %d keys, want 0", n)
 	}
 }
 

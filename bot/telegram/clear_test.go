@@ -3,11 +3,14 @@ package telegram_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/helpline/helpline/bot/telegram"
 	"github.com/helpline/helpline/bot/telegram/telegramtest"
@@ -115,28 +118,59 @@ func TestClearAfterErase(t *testing.T) {
 	}
 }
 
-// TestTrailIsSealed keeps message IDs sealed: no plain ID is stored.
+// TestTrailIsSealed keeps message IDs sealed: the trail is one sealed
+// string, and no plain ID is stored.
 func TestTrailIsSealed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, setup{})
 	p := h.person(chat, "en")
 	p.Say("hello")
-	sealed, err := h.st.Trail(context.Background(), h.pid(chat), time.Now())
+	key := fmt.Sprintf("%s:{%d}:n:%s", h.prefix, h.st.Partition(h.pid(chat)), h.pid(chat))
 	for range 100 {
-		if err != nil || len(sealed) == 2 {
+		if h.rdb.Exists(context.Background(), key).Val() == 1 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
-		sealed, err = h.st.Trail(context.Background(), h.pid(chat), time.Now())
 	}
-	if err != nil || len(sealed) != 2 {
-		t.Fatalf("trail %d entries (%v), want the message and the reply", len(sealed), err)
+	sealed, err := h.rdb.Get(context.Background(), key).Bytes()
+	if err != nil || len(sealed) < 28 {
+		t.Fatalf("trail %q, %v; want a sealed string", sealed, err)
+	}
+	if _, err := h.keys.Open(sealed, h.pid(chat)); err != nil {
+		t.Fatalf("the trail does not open for its person: %v", err)
 	}
 	dump := h.dump()
 	for _, id := range p.IDs {
 		if strings.Contains(dump, "\n"+itoa(id)+"\n") || strings.Contains(dump, " "+itoa(id)+" ") || strings.Contains(dump, "["+itoa(id)) {
 			t.Errorf("message ID %d is stored in the clear", id)
 		}
+	}
+}
+
+// TestClearReadsTheOldTrail: the message IDs a version before the sealed
+// trail kept, each sealed alone in a set, are deleted by clear chat with
+// those recorded since, and the old set goes.
+func TestClearReadsTheOldTrail(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	p := h.person(chat, "en")
+	p.Say("hello")
+	pid := h.pid(chat)
+	old := fmt.Sprintf("%s:{%d}:m:%s", h.prefix, h.st.Partition(pid), pid)
+	ctx := context.Background()
+	for _, id := range []int{901, 902} {
+		h.rdb.ZAdd(ctx, old, redis.Z{Score: float64(time.Now().Unix()), Member: h.keys.Seal([]byte(itoa(id)), pid)})
+	}
+	before := slices.Clone(p.IDs)
+	p.Say("/clear")
+	asked := p.IDs[len(p.IDs)-2]
+	want := append(before, asked, 901, 902)
+	slices.Sort(want)
+	if got := deleted(t, h.fake.Calls()); !slices.Equal(got, want) {
+		t.Fatalf("deleted %v, want %v", got, want)
+	}
+	if h.rdb.Exists(ctx, old).Val() != 0 {
+		t.Fatal("the old trail is still there after clear chat")
 	}
 }
 

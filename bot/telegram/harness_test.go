@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,8 @@ type setup struct {
 	opts func(*telegram.Options)
 	// wrap wraps the dispatcher, to make it fail.
 	wrap func(telegram.Dispatcher) telegram.Dispatcher
+	// partitions is the store's number of partitions; zero means 4.
+	partitions int
 }
 
 func newHarness(t testing.TB, s setup) *harness {
@@ -64,7 +67,11 @@ func newHarness(t testing.TB, s setup) *harness {
 	if old, _ := rdb.Keys(context.Background(), prefix+":*").Result(); len(old) > 0 {
 		rdb.Del(context.Background(), old...)
 	}
-	st := store.New(rdb, store.Options{Prefix: prefix, Partitions: 4})
+	parts := s.partitions
+	if parts == 0 {
+		parts = 4
+	}
+	st := store.New(rdb, store.Options{Prefix: prefix, Partitions: parts})
 	keys, err := secret.New([]byte("telegram tests use this secret, 32+ bytes"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +200,8 @@ func (h *harness) outboxEmpty() {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		n := int64(0)
-		for p := range 4 {
-			c, _ := h.rdb.XLen(ctx, h.prefix+":{"+string(rune('0'+p))+"}:out").Result()
+		for p := range h.st.Partitions() {
+			c, _ := h.rdb.XLen(ctx, h.prefix+":{"+strconv.Itoa(p)+"}:out").Result()
 			n += c
 		}
 		if n == 0 {

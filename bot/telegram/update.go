@@ -165,7 +165,7 @@ func (ev *event) member(m *memberUpdate) {
 }
 
 func (ev *event) inbound(chat int64, from *user) bot.Inbound {
-	in := bot.Inbound{Channel: bot.Telegram, Address: strconv.FormatInt(chat, 10), ID: "tg:" + strconv.FormatInt(ev.update, 10)}
+	in := bot.Inbound{Channel: bot.Telegram, Address: strconv.FormatInt(chat, 10), ID: "tg:" + strconv.FormatInt(ev.update, 10), Seq: ev.update}
 	if from != nil && from.LanguageCode != "" {
 		in.LangHints = []string{from.LanguageCode}
 	}
