@@ -154,6 +154,10 @@ func TestConsoleShiftInChromium(t *testing.T) {
 		t.Fatalf("the console should speak Estonian to an Estonian counsellor: lang %q, nav %q", lang, nav)
 	}
 	before, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
+	iconBefore, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("icon").href`))
+	if sound, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("sound").checked`)); sound {
+		t.Fatal("the sound is on before the counsellor turned it on")
+	}
 
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
 	p.say("hello")
@@ -162,6 +166,7 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	p.tap(en("menu.counsellor"))
 	p.tap(en("counsellor.go"))
 	p.tap(en("intake.stay"))
+	p.tap(en("common.done"))
 	p.say("no")
 	p.tap(en("common.skip_question"))
 	p.tap(en("common.skip_question"))
@@ -172,6 +177,9 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.title.indexOf("(1)") >= 0 && document.title.indexOf("Kiireloomuline juhtum") >= 0`)); err != nil {
 		title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
 		t.Fatalf("a new urgent case should change the title: %q, before %q", title, before)
+	}
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.getElementById("icon").href.indexOf("data:image/png") === 0 && document.getElementById("icon").href !== `+jsString(iconBefore))); err != nil {
+		t.Fatalf("a new case should draw a badge on the tab's icon (before: %.60q)", iconBefore)
 	}
 	first, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#queue-rows time.wait`)))
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector("#queue-rows time.wait").textContent !== `+jsString(first))); err != nil {

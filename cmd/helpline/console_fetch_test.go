@@ -103,6 +103,7 @@ func TestConsoleAnswersFetch(t *testing.T) {
 	p.tap(en("menu.counsellor"))
 	p.tap(en("counsellor.go"))
 	p.tap(en("intake.legal"))
+	p.tap(en("common.done"))
 	p.say("no")
 	p.tap(en("intake.age_yes"))
 	p.say("16")
