@@ -47,11 +47,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
-	p.say("hello")
-	p.tap("English")
-	p.tap(en("welcome.safe_yes"))
-	p.tap(en("menu.counsellor"))
-	p.tap(en("counsellor.go"))
+	toIntake(t, p, en)
 	p.tap(en("intake.stay"))
 	p.tap(en("common.done"))
 	p.say("no")
@@ -160,11 +156,7 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	}
 
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
-	p.say("hello")
-	p.tap("English")
-	p.tap(en("welcome.safe_yes"))
-	p.tap(en("menu.counsellor"))
-	p.tap(en("counsellor.go"))
+	toIntake(t, p, en)
 	p.tap(en("intake.stay"))
 	p.tap(en("common.done"))
 	p.say("no")

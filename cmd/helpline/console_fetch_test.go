@@ -97,11 +97,7 @@ func TestConsoleAnswersFetch(t *testing.T) {
 		t.Fatalf("login: %d", code)
 	}
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
-	p.say("hello")
-	p.tap("English")
-	p.tap(en("welcome.safe_yes"))
-	p.tap(en("menu.counsellor"))
-	p.tap(en("counsellor.go"))
+	toIntake(t, p, en)
 	p.tap(en("intake.legal"))
 	p.tap(en("common.done"))
 	p.say("no")

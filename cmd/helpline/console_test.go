@@ -94,6 +94,17 @@ func askForCounsellor(t *testing.T, p *webPerson, en func(string) string) {
 	p.tap(en("counsellor.no_questions"))
 }
 
+// toIntake walks a web chat person from hello to the intake's first
+// question, the needs.
+func toIntake(t *testing.T, p *webPerson, en func(string) string) {
+	t.Helper()
+	p.say("hello")
+	p.tap("English")
+	p.tap(en("welcome.safe_yes"))
+	p.tap(en("menu.counsellor"))
+	p.tap(en("counsellor.go"))
+}
+
 func enText(t *testing.T) func(string) string {
 	cat, err := lang.Load(locales.FS())
 	if err != nil {
