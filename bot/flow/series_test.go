@@ -16,7 +16,7 @@ import (
 func TestGreetingAnsweredByFirstTap(t *testing.T) {
 	e, cat := flowtest.Shipped(t)
 	g := e.Greeting("et-EE,et;q=0.9")
-	hello, _ := cat.Text("et", "welcome.hello", nil, nil)
+	hello, _ := cat.Text("et", "welcome.hello.web", nil, nil)
 	if g.Lang != "et" || !strings.Contains(g.Text, hello) || len(g.Choices) != len(e.Languages()) {
 		t.Fatalf("greeting %+v; want the Estonian welcome with every language", g)
 	}
