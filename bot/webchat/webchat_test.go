@@ -337,7 +337,7 @@ func TestPageGreetsWithoutState(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	hello, _ := cat.Text("et", "welcome.hello", nil, nil)
+	hello, _ := cat.Text("et", "welcome.hello.web", nil, nil)
 	page := string(body)
 	for _, want := range []string{`<html lang="et">`, template.HTMLEscapeString(hello), `data-choice="welcome/choose_language/ru"`} {
 		if !strings.Contains(page, want) {
