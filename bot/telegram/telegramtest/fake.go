@@ -364,6 +364,14 @@ func (f *Fake) Queue(update []byte) {
 	f.mu.Unlock()
 }
 
+// ClearQueue drops the updates waiting for getUpdates, as for a bot that
+// starts afresh.
+func (f *Fake) ClearQueue() {
+	f.mu.Lock()
+	f.queue = nil
+	f.mu.Unlock()
+}
+
 // Offset returns the last offset getUpdates was called with: every update
 // below it is confirmed.
 func (f *Fake) Offset() int64 {
