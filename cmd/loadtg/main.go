@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
 	fs.IntVar(&c.rounds, "rounds", 2, "how many turns the targets take, each with its share of -duration and -single, in ABBA order, so that a slow spell of a shared machine falls on every target")
 	fs.StringVar(&c.targets, "targets", "", "what to measure, in order (default: ceiling, helpline, and each -external)")
-	fs.StringVar(&c.mode, "mode", "webhook", "how updates reach the bots: webhook (posted to each) or polling (queued in the fake Bot API for getUpdates, in batches of up to 100)")
+	fs.StringVar(&c.mode, "mode", "webhook", "how updates reach the bots: webhook (posted to each), polling (queued in the fake Bot API for getUpdates, in batches of up to 100), or both in one sitting: polling,webhook")
 	fs.Func("external", "NAME=COMMAND: also measure a bot this repository does not hold, run as COMMAND (split at spaces, no shell); it reads the fake Bot API's root from LOADTG_API_ROOT, the token from LOADTG_TOKEN, the mode from LOADTG_MODE and the webhook secret from LOADTG_WEBHOOK_SECRET, and prints \"loadtg ready\" once it polls, or \"loadtg ready URL\" with its webhook's URL; may be repeated", func(s string) error {
 		e, err := parseExternal(s)
 		if err == nil {
@@ -143,8 +144,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer stop()
 	}
-	if c.mode != "webhook" && c.mode != "polling" {
-		return fmt.Errorf("-mode %q: want webhook or polling", c.mode)
+	for _, m := range strings.Split(c.mode, ",") {
+		if m != "webhook" && m != "polling" {
+			return fmt.Errorf("-mode %q: want webhook, polling or both", c.mode)
+		}
 	}
 	if c.chaos {
 		if c.users < 1 || c.users > maxUsers {

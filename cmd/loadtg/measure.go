@@ -74,22 +74,25 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 	defer b.fake.Close()
 	b.fake.Quiet = true
 	b.crowd = newCrowd(b.fake, c.users)
-	b.crowd.polling = c.mode == "polling"
-	fmt.Fprintf(stdout, "loadtg: %s mode, %d users for %s and 1 user for %s per target in %d round(s), after %s of warm-up each; Redis %s, fake Bot API %s\n",
-		c.mode, c.users, c.duration, c.single, c.rounds, c.warmup, rs.Addr, b.fake.URL)
-	names := strings.Split(c.targets, ",")
-	var rows []row
-	for round := range c.rounds {
-		for _, name := range names {
-			rs, err := b.target(ctx, strings.TrimSpace(name), round)
-			if err != nil {
-				return err
+	for _, mode := range strings.Split(c.mode, ",") {
+		b.c.mode = mode
+		b.crowd.polling = mode == "polling"
+		fmt.Fprintf(stdout, "loadtg: %s mode, %d users for %s and 1 user for %s per target in %d round(s), after %s of warm-up each; Redis %s, fake Bot API %s\n",
+			mode, c.users, c.duration, c.single, c.rounds, c.warmup, rs.Addr, b.fake.URL)
+		names := strings.Split(c.targets, ",")
+		var rows []row
+		for round := range c.rounds {
+			for _, name := range names {
+				rs, err := b.target(ctx, strings.TrimSpace(name), round)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, rs...)
 			}
-			rows = append(rows, rs...)
+			slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
 		}
-		slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
+		report(stdout, merge(rows), rows, names)
 	}
-	report(stdout, merge(rows), rows, names)
 	return nil
 }
 
@@ -159,7 +162,7 @@ func merge(rows []row) []row {
 func (b *bench) start(ctx context.Context, name string, users, round int) (*target, error) {
 	profile := ""
 	if b.c.profile != "" {
-		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%dusers-%d.prof", name, users, round+1))
+		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%s-%dusers-%d.prof", b.c.mode, name, users, round+1))
 	}
 	for _, e := range b.c.external {
 		if e.name == name {
