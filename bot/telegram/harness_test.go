@@ -45,6 +45,9 @@ type harness struct {
 	prefix string
 	hook   string // the webhook's URL
 	logs   *logFile
+	// stop ends the channel and delivery and waits for them; the test's
+	// cleanup calls it too.
+	stop func()
 }
 
 // setup changes a harness before it starts.
@@ -110,8 +113,9 @@ func newHarness(t testing.TB, s setup) *harness {
 	var wg sync.WaitGroup
 	wg.Go(func() { delivery.Run(ctx) })
 	wg.Go(func() { ch.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return &harness{t: t, fake: fake, ch: ch, st: st, rdb: rdb, keys: keys, cat: cat, prefix: prefix, hook: srv.URL + telegram.WebhookPath, logs: logs}
+	stop := sync.OnceFunc(func() { cancel(); wg.Wait() })
+	t.Cleanup(stop)
+	return &harness{t: t, fake: fake, ch: ch, st: st, rdb: rdb, keys: keys, cat: cat, prefix: prefix, hook: srv.URL + telegram.WebhookPath, logs: logs, stop: stop}
 }
 
 // post delivers an update through the webhook and returns the status.

@@ -12,10 +12,20 @@ import (
 // is finished after shutdown begins, so its offset can be confirmed.
 const batchTimeout = 30 * time.Second
 
+// answerTimeout bounds the answer to a tap. Telegram stops the button's
+// spinner by itself after about 15 seconds.
+const answerTimeout = 10 * time.Second
+
 // poll long-polls getUpdates until ctx ends. The offset moves only past
 // updates that are committed: an update that failed is fetched again, and
 // those after it that were committed are recognised as duplicates.
+//
+// The taps of a batch are answered (answerCallbackQuery) once each is
+// committed, beside the next getUpdates rather than before it: the offset
+// needs only the commits. poll returns once every answer is made.
 func (c *Channel) poll(ctx context.Context) {
+	var answers sync.WaitGroup
+	defer answers.Wait()
 	back := backoff{}
 	for ctx.Err() == nil {
 		err := c.api.DeleteWebhook(ctx)
@@ -36,7 +46,7 @@ func (c *Channel) poll(ctx context.Context) {
 			}
 			continue
 		}
-		next, ok := c.batch(context.WithoutCancel(ctx), raws)
+		next, ok := c.batch(context.WithoutCancel(ctx), raws, &answers)
 		if next > offset {
 			offset = next
 		}
@@ -50,8 +60,8 @@ func (c *Channel) poll(ctx context.Context) {
 
 // batch handles one batch of updates: each chat's in order, the chats at
 // once. It returns the offset to confirm, and whether every update was
-// committed.
-func (c *Channel) batch(ctx context.Context, raws []json.RawMessage) (int64, bool) {
+// committed. The answers to the taps committed go on in answers.
+func (c *Channel) batch(ctx context.Context, raws []json.RawMessage, answers *sync.WaitGroup) (int64, bool) {
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
 	chats := map[int64][]event{}
@@ -73,7 +83,7 @@ func (c *Channel) batch(ctx context.Context, raws []json.RawMessage) (int64, boo
 	var wg sync.WaitGroup
 	for _, chat := range order {
 		wg.Go(func() {
-			if id, ok := c.chatUpdates(ctx, chats[chat]); !ok {
+			if id, ok := c.chatUpdates(ctx, chats[chat], answers); !ok {
 				mu.Lock()
 				if failed < 0 || id < failed {
 					failed = id
@@ -93,19 +103,29 @@ func (c *Channel) batch(ctx context.Context, raws []json.RawMessage) (int64, boo
 }
 
 // chatUpdates handles one chat's updates in order, stopping at the first
-// that fails; it returns that update's ID.
-func (c *Channel) chatUpdates(ctx context.Context, evs []event) (int64, bool) {
+// that fails; it returns that update's ID. A tap is answered once it is
+// committed, in answers, so that neither the chat's next update nor the
+// batch waits for the answer.
+func (c *Channel) chatUpdates(ctx context.Context, evs []event, answers *sync.WaitGroup) (int64, bool) {
 	for _, ev := range evs {
 		if err := c.handle(ctx, ev); err != nil {
 			return ev.update, false
 		}
 		if ev.callback != "" {
-			if err := c.api.AnswerCallback(ctx, ev.callback); err != nil {
-				c.log.Warn("telegram tap not answered", "err", err)
-			}
+			answers.Go(func() { c.answerTap(ev.callback) })
 		}
 	}
 	return 0, true
+}
+
+// answerTap stops the spinner of a tapped button. It is made even while the
+// channel shuts down: the tap is committed, and its person waits.
+func (c *Channel) answerTap(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+	defer cancel()
+	if err := c.api.AnswerCallback(ctx, id); err != nil {
+		c.log.Warn("telegram tap not answered", "err", err)
+	}
 }
 
 // updateID reads the ID of an update that cannot be decoded otherwise, so

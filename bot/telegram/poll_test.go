@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/telegram"
@@ -108,5 +109,55 @@ func TestBatchOrder(t *testing.T) {
 		if !strings.Contains(first.Text, h.text(p.Lang, "welcome.hello")) || !strings.Contains(second.Text, h.text(p.Lang, "language.choose")) {
 			t.Fatalf("chat %d: replies %q then %q, want the welcome then the language question", p.Chat, first.Text, second.Text)
 		}
+	}
+}
+
+// TestTapAnsweredBesidePolling holds the answers to taps: the tap's reply
+// still comes, the offset moves past it, and the person's next message is
+// answered, none of them waiting for the answer; a shutdown waits for it.
+func TestTapAnsweredBesidePolling(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{opts: func(o *telegram.Options) { o.Polling, o.Secret = true, "" }})
+	p := &telegramtest.Person{T: t, Fake: h.fake, Chat: chat, Lang: "en", Deliver: h.fake.Queue}
+	r := p.Say("hello")
+	if len(r.Buttons) == 0 {
+		t.Fatalf("first reply %q has no buttons", r.Text)
+	}
+	release := h.fake.Hold("answerCallbackQuery")
+	t.Cleanup(release)
+	tap := h.fake.Tap(chat, r.MessageID, r.Buttons[0].Data, "en")
+	id := updateID(t, tap)
+	h.fake.Queue(tap)
+	if r = p.Next(); !strings.Contains(r.Text, h.text("en", "welcome.safe_now")) {
+		t.Fatalf("the tap's reply %q, want the safety question", r.Text)
+	}
+	if r = p.Say("/language"); !strings.Contains(r.Text, h.text("en", "language.choose")) {
+		t.Fatalf("the next message's reply %q, want the language question", r.Text)
+	}
+	if off := h.fake.Offset(); off <= id {
+		t.Fatalf("offset %d: the committed tap %d is not confirmed while its answer waits", off, id)
+	}
+	answered := func(calls []telegramtest.Call) bool {
+		for _, c := range calls {
+			if c.Method == "answerCallbackQuery" {
+				return true
+			}
+		}
+		return false
+	}
+	if answered(h.fake.Calls()) {
+		t.Fatal("the tap was answered while the fake held the answer")
+	}
+	stopped := make(chan struct{})
+	go func() { h.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("the channel stopped before the tap was answered")
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	<-stopped
+	if !answered(h.fake.Calls()) {
+		t.Fatal("the tap was never answered")
 	}
 }

@@ -15,10 +15,11 @@ import (
 )
 
 // serveCeiling runs the ceiling: the smallest go-telegram/bot bot, served
-// by the library's own webhook handler, that answers every update at once
-// with no state. It uses the helpline's HTTP client settings, so the two
-// differ in what they do and not in how they connect.
-func serveCeiling(ctx context.Context, api string, stdout io.Writer) error {
+// by the library's own webhook handler or its own getUpdates loop, that
+// answers every update at once with no state. It uses the helpline's HTTP
+// client settings, so the two differ in what they do and not in how they
+// connect.
+func serveCeiling(ctx context.Context, api, mode string, stdout io.Writer) error {
 	b, err := tg.New(fakeToken,
 		tg.WithServerURL(api),
 		tg.WithSkipGetMe(),
@@ -29,6 +30,13 @@ func serveCeiling(ctx context.Context, api string, stdout io.Writer) error {
 	)
 	if err != nil {
 		return err
+	}
+	if mode == "polling" {
+		// The library starts a goroutine for each update it fetched, so
+		// a batch is answered at once.
+		fmt.Fprintln(stdout, "ceiling on getUpdates")
+		b.Start(ctx)
+		return nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -225,7 +225,7 @@ func (b *chaosBench) start(i int) error {
 	}
 	cmd := exec.Command(b.bin)
 	dieWithParent(cmd)
-	t, err := start(fmt.Sprintf("helpline-%d-%d", i, b.started), cmd, env, b.dir, "web chat on ")
+	t, err := start(fmt.Sprintf("helpline-%d-%d", i, b.started), cmd, env, b.dir, "web chat on ", true)
 	if err != nil {
 		return err
 	}

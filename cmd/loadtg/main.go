@@ -1,5 +1,5 @@
 // Command loadtg is the Telegram load driver: closed-loop simulated people
-// write to a bot's webhook (/start, then tap a button or type, wait for the
+// write to a bot (/start, then tap a button or type, wait for the
 // reply, again), a fake Bot API records the replies, and a real Redis holds
 // the helpline's state. It measures, in one sitting, the helpline binary and
 // a minimal stateless go-telegram/bot bot (the ceiling): updates a second,
@@ -8,6 +8,11 @@
 // that a slow spell of a shared machine falls on each of them.
 //
 //	go run ./cmd/loadtg -users 50 -duration 10s
+//
+// With -mode polling the updates wait in the fake Bot API for getUpdates
+// instead, and -external measures a bot from elsewhere in the same sitting:
+//
+//	go run ./cmd/loadtg -mode polling -external 'grammy=node /tmp/peer/bot.js'
 //
 // With -chaos it breaks things under load instead (chaos.go):
 //
@@ -28,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -66,6 +72,8 @@ type config struct {
 	rounds   int
 	targets  string
 	helpline string // a built helpline binary; empty builds one
+	mode     string // webhook or polling
+	external []external
 	role     string
 	api      string
 	profile  string // a directory for CPU profiles
@@ -88,7 +96,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each measurement")
 	fs.IntVar(&c.updates, "max-updates", 1_000_000, "updates per measurement at most")
 	fs.IntVar(&c.rounds, "rounds", 2, "how many turns the targets take, each with its share of -duration and -single, in ABBA order, so that a slow spell of a shared machine falls on every target")
-	fs.StringVar(&c.targets, "targets", "ceiling,helpline", "what to measure, in order")
+	fs.StringVar(&c.targets, "targets", "", "what to measure, in order (default: ceiling, helpline, and each -external)")
+	fs.StringVar(&c.mode, "mode", "webhook", "how updates reach the bots: webhook (posted to each), polling (queued in the fake Bot API for getUpdates, in batches of up to 100), or both in one sitting: polling,webhook")
+	fs.Func("external", "NAME=COMMAND: also measure a bot this repository does not hold, run as COMMAND (split at spaces, no shell); it reads the fake Bot API's root from LOADTG_API_ROOT, the token from LOADTG_TOKEN, the mode from LOADTG_MODE and the webhook secret from LOADTG_WEBHOOK_SECRET, and prints \"loadtg ready\" once it polls, or \"loadtg ready URL\" with its webhook's URL; may be repeated", func(s string) error {
+		e, err := parseExternal(s)
+		if err == nil {
+			c.external = append(c.external, e)
+		}
+		return err
+	})
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
 	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver and of each target's phases to, for go tool pprof")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "internal: the file the ceiling bot writes its CPU profile to")
@@ -111,7 +127,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			defer stop()
 		}
-		return serveCeiling(ctx, c.api, stdout)
+		return serveCeiling(ctx, c.api, c.mode, stdout)
 	}
 	if c.profile != "" {
 		abs, err := filepath.Abs(c.profile)
@@ -128,6 +144,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer stop()
 	}
+	for _, m := range strings.Split(c.mode, ",") {
+		if m != "webhook" && m != "polling" {
+			return fmt.Errorf("-mode %q: want webhook, polling or both", c.mode)
+		}
+	}
 	if c.chaos {
 		if c.users < 1 || c.users > maxUsers {
 			return errors.New("want 1 to 1000 users")
@@ -141,6 +162,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if c.users < 1 || c.users > maxUsers || c.duration <= 0 || c.duration > maxDuration || c.updates < 1 || c.updates > maxUpdates || c.warmup < 0 || c.warmup > maxDuration || c.rounds < 1 || c.rounds > 10 {
 		return errors.New("want 1 to 1000 users, a duration up to 2m, 1 to 5000000 updates and 1 to 10 rounds")
+	}
+	if c.targets == "" {
+		c.targets = "ceiling,helpline"
+		for _, e := range c.external {
+			c.targets += "," + e.name
+		}
 	}
 	if c.single == 0 {
 		c.single = min(c.duration/2, 5*time.Second)

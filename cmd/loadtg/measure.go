@@ -74,21 +74,25 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 	defer b.fake.Close()
 	b.fake.Quiet = true
 	b.crowd = newCrowd(b.fake, c.users)
-	fmt.Fprintf(stdout, "loadtg: %d users for %s and 1 user for %s per target in %d round(s), after %s of warm-up each; Redis %s, fake Bot API %s\n",
-		c.users, c.duration, c.single, c.rounds, c.warmup, rs.Addr, b.fake.URL)
-	names := strings.Split(c.targets, ",")
-	var rows []row
-	for round := range c.rounds {
-		for _, name := range names {
-			rs, err := b.target(ctx, strings.TrimSpace(name), round)
-			if err != nil {
-				return err
+	for _, mode := range strings.Split(c.mode, ",") {
+		b.c.mode = mode
+		b.crowd.polling = mode == "polling"
+		fmt.Fprintf(stdout, "loadtg: %s mode, %d users for %s and 1 user for %s per target in %d round(s), after %s of warm-up each; Redis %s, fake Bot API %s\n",
+			mode, c.users, c.duration, c.single, c.rounds, c.warmup, rs.Addr, b.fake.URL)
+		names := strings.Split(c.targets, ",")
+		var rows []row
+		for round := range c.rounds {
+			for _, name := range names {
+				rs, err := b.target(ctx, strings.TrimSpace(name), round)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, rs...)
 			}
-			rows = append(rows, rs...)
+			slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
 		}
-		slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
+		report(stdout, merge(rows), rows, names)
 	}
-	report(stdout, merge(rows), rows)
 	return nil
 }
 
@@ -158,11 +162,16 @@ func merge(rows []row) []row {
 func (b *bench) start(ctx context.Context, name string, users, round int) (*target, error) {
 	profile := ""
 	if b.c.profile != "" {
-		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%dusers-%d.prof", name, users, round+1))
+		profile = filepath.Join(b.c.profile, fmt.Sprintf("%s-%s-%dusers-%d.prof", b.c.mode, name, users, round+1))
+	}
+	for _, e := range b.c.external {
+		if e.name == name {
+			return startExternal(e, b.fake.URL, b.dir, b.c.mode)
+		}
 	}
 	switch name {
 	case "ceiling":
-		return startCeiling(b.fake.URL, b.dir, profile)
+		return startCeiling(b.fake.URL, b.dir, profile, b.c.mode)
 	case "helpline":
 		if b.bin == "" {
 			bin := b.c.helpline
@@ -177,9 +186,9 @@ func (b *bench) start(ctx context.Context, name string, users, round int) (*targ
 		if err := b.rdb.FlushAll(ctx).Err(); err != nil {
 			return nil, err
 		}
-		return startHelpline(b.bin, b.fake.URL, b.redis.Addr, b.dir, profile)
+		return startHelpline(b.bin, b.fake.URL, b.redis.Addr, b.dir, profile, b.c.mode == "polling")
 	}
-	return nil, fmt.Errorf("unknown target %q: want ceiling or helpline", name)
+	return nil, fmt.Errorf("unknown target %q: want ceiling, helpline or the name of an -external", name)
 }
 
 // phase warms a target up, then measures users against it for d.
@@ -205,9 +214,10 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 	return r
 }
 
-// report prints the merged rows, the ratios of the helpline to the ceiling,
-// and the throughput ratio of each round, which shows the machine's noise.
-func report(w io.Writer, rows, rounds []row) {
+// report prints the merged rows, the ratios of the helpline to the ceiling
+// and to every other target, and the throughput ratio of each round, which
+// shows the machine's noise.
+func report(w io.Writer, rows, rounds []row, names []string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tusers\tupdates\tupdates/s\tp50\tp90\tp99\tno reply\tbot CPU/update\tRedis CPU/update\tdriver CPU/update\t")
 	for _, r := range rows {
@@ -224,18 +234,45 @@ func report(w io.Writer, rows, rounds []row) {
 		fmt.Fprintf(w, "helpline / ceiling, %d user(s): throughput %.2f (target >= 0.65), bot CPU per update %.2f (target <= 1.5), with Redis %.2f\n",
 			users, h.rate()/c.rate(), ratio(h.perUpdate(h.cpu), c.perUpdate(c.cpu)), ratio(h.perUpdate(h.cpu+h.redis), c.perUpdate(c.cpu)))
 	}
-	var each []string
-	for round := 0; ; round++ {
-		h, c := find(rounds, "helpline", rows[0].users, round), find(rounds, "ceiling", rows[0].users, round)
-		if h == nil || c == nil {
-			break
-		}
-		if c.res.updates > 0 {
-			each = append(each, fmt.Sprintf("%.2f", h.rate()/c.rate()))
+	var others []string
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n != "helpline" && n != "ceiling" && !slices.Contains(others, n) {
+			others = append(others, n)
 		}
 	}
-	if len(each) > 1 {
-		fmt.Fprintf(w, "throughput ratio of each round, %d users: %s\n", rows[0].users, strings.Join(each, " "))
+	for _, name := range others {
+		for _, users := range []int{rows[0].users, 1} {
+			h, o, c := find(rows, "helpline", users, -1), find(rows, name, users, -1), find(rows, "ceiling", users, -1)
+			if o == nil || o.res.updates == 0 {
+				continue
+			}
+			line := fmt.Sprintf("%s, %d user(s):", name, users)
+			if h != nil {
+				line += fmt.Sprintf(" helpline / %s throughput %.2f", name, h.rate()/o.rate())
+				if o.cpu > 0 {
+					line += fmt.Sprintf(", bot CPU per update %.2f", ratio(h.perUpdate(h.cpu), o.perUpdate(o.cpu)))
+				}
+			}
+			if c != nil && c.res.updates > 0 {
+				line += fmt.Sprintf("; %s / ceiling throughput %.2f", name, o.rate()/c.rate())
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	for _, other := range append([]string{"ceiling"}, others...) {
+		var each []string
+		for round := 0; ; round++ {
+			h, c := find(rounds, "helpline", rows[0].users, round), find(rounds, other, rows[0].users, round)
+			if h == nil || c == nil {
+				break
+			}
+			if c.res.updates > 0 {
+				each = append(each, fmt.Sprintf("%.2f", h.rate()/c.rate()))
+			}
+		}
+		if len(each) > 1 {
+			fmt.Fprintf(w, "helpline / %s throughput in each round, %d users: %s\n", other, rows[0].users, strings.Join(each, " "))
+		}
 	}
 	for _, r := range rows {
 		if r.missing != "" {

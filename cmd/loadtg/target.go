@@ -26,7 +26,7 @@ const (
 // target is a bot under measurement, running as its own process.
 type target struct {
 	name    string
-	webhook string // the URL updates are posted to
+	webhook string // the URL updates are posted to; empty when it polls
 	cmd     *exec.Cmd
 	log     string // where its log goes
 }
@@ -45,7 +45,7 @@ func buildHelpline(ctx context.Context, dir string) (string, error) {
 // startHelpline runs the helpline binary against the fake Bot API and the
 // Redis at redisAddr. The rate limits are off: they would measure Telegram's
 // limits, not the helpline.
-func startHelpline(bin, api, redisAddr, dir, profile string) (*target, error) {
+func startHelpline(bin, api, redisAddr, dir, profile string, polling bool) (*target, error) {
 	env := append(os.Environ(),
 		"HELPLINE_ADDR=127.0.0.1:0",
 		"HELPLINE_REDIS_URL=redis://"+redisAddr+"/0",
@@ -60,26 +60,64 @@ func startHelpline(bin, api, redisAddr, dir, profile string) (*target, error) {
 	if profile != "" {
 		env = append(env, "HELPLINE_CPUPROFILE="+profile)
 	}
-	t, err := start("helpline", exec.Command(bin), env, dir, "web chat on ")
+	if polling {
+		env = append(env, "HELPLINE_TELEGRAM_MODE=polling", "HELPLINE_REPLICA=loadtg")
+	}
+	t, err := start("helpline", exec.Command(bin), env, dir, "web chat on ", true)
 	if err != nil {
 		return nil, err
 	}
-	t.webhook += telegram.WebhookPath
+	if polling {
+		t.webhook = ""
+	} else {
+		t.webhook += telegram.WebhookPath
+	}
 	return t, nil
 }
 
 // startCeiling runs this program as the ceiling bot; profile, when not
 // empty, is the file it writes its CPU profile to.
-func startCeiling(api, dir, profile string) (*target, error) {
+func startCeiling(api, dir, profile, mode string) (*target, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	return start("ceiling", exec.Command(self, "-role", "ceiling", "-api", api, "-cpuprofile", profile), os.Environ(), dir, "ceiling on ")
+	return start("ceiling", exec.Command(self, "-role", "ceiling", "-mode", mode, "-api", api, "-cpuprofile", profile), os.Environ(), dir, "ceiling on ", mode == "webhook")
 }
 
-// start runs cmd and waits for the line that names its address.
-func start(name string, cmd *exec.Cmd, env []string, dir, marker string) (*target, error) {
+// external is a bot the repository does not hold, measured beside the
+// others: a command line, run without a shell.
+type external struct {
+	name string
+	args []string
+}
+
+// parseExternal reads -external's NAME=COMMAND.
+func parseExternal(s string) (external, error) {
+	name, command, ok := strings.Cut(s, "=")
+	args := strings.Fields(command)
+	if !ok || name == "" || strings.ContainsAny(name, ", ") || len(args) == 0 {
+		return external{}, fmt.Errorf("-external %q: want NAME=COMMAND", s)
+	}
+	if name == "ceiling" || name == "helpline" {
+		return external{}, fmt.Errorf("-external %q: the name %s is taken", s, name)
+	}
+	return external{name, args}, nil
+}
+
+// startExternal runs an external bot. It finds the fake Bot API's root in
+// LOADTG_API_ROOT (methods are at ROOT/botTOKEN/METHOD), the token in
+// LOADTG_TOKEN, the mode in LOADTG_MODE, and in webhook mode the secret in
+// LOADTG_WEBHOOK_SECRET. It prints "loadtg ready" once it polls, or
+// "loadtg ready http://127.0.0.1:PORT/PATH" with its webhook's URL.
+func startExternal(e external, api, dir, mode string) (*target, error) {
+	env := append(os.Environ(), "LOADTG_API_ROOT="+api, "LOADTG_TOKEN="+fakeToken, "LOADTG_MODE="+mode, "LOADTG_WEBHOOK_SECRET="+webhookSecret)
+	return start(e.name, exec.Command(e.args[0], e.args[1:]...), env, dir, "loadtg ready", mode == "webhook")
+}
+
+// start runs cmd and waits for the line that holds marker, and after it
+// the target's address when hasURL.
+func start(name string, cmd *exec.Cmd, env []string, dir, marker string, hasURL bool) (*target, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -106,6 +144,9 @@ func start(name string, cmd *exec.Cmd, env []string, dir, marker string) (*targe
 	}()
 	select {
 	case addr := <-found:
+		if !hasURL {
+			return t, nil
+		}
 		u, err := url.Parse(addr)
 		if err != nil || u.Hostname() != "127.0.0.1" {
 			t.stop()

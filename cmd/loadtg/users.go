@@ -32,6 +32,13 @@ type crowd struct {
 	fake  *telegramtest.Fake
 	users []*user
 	http  *http.Client
+	// polling makes the users' updates wait in the fake's queue for
+	// getUpdates instead of being posted to a webhook.
+	polling bool
+	// queue makes and queues each update under one lock when polling:
+	// Telegram numbers updates in the order they are queued, and a poll
+	// confirms every number below the last it got.
+	queue sync.Mutex
 }
 
 type user struct {
@@ -71,8 +78,10 @@ func (c *crowd) onCall(call telegramtest.Call) {
 	}
 }
 
-// reset makes every user start a new conversation, with /start.
+// reset makes every user start a new conversation, with /start, and drops
+// the updates a target that stopped left in the fake's queue.
 func (c *crowd) reset() {
+	c.fake.ClearQueue()
 	for _, u := range c.users {
 		u.last = reply{}
 		for len(u.replies) > 0 {
@@ -90,7 +99,7 @@ type result struct {
 	elapsed   time.Duration
 }
 
-// play runs n users against the webhook until ctx ends or the crowd sent
+// play runs n users against the webhook (ignored when polling) until ctx ends or the crowd sent
 // max updates, and returns what they saw.
 func (c *crowd) play(ctx context.Context, webhook string, n, max int) *result {
 	var (
@@ -143,17 +152,20 @@ func (c *crowd) step(ctx context.Context, webhook string, u *user) (time.Duratio
 	for len(u.replies) > 0 { // a late reply to a step given up on
 		<-u.replies
 	}
-	var update []byte
-	switch {
-	case u.last.msg == 0:
-		update, _ = c.fake.Message(u.chat, "/start", "en")
-	case len(u.last.buttons) > 0 && u.rnd.IntN(5) > 0:
-		update = c.fake.Tap(u.chat, u.last.msg, u.last.buttons[u.rnd.IntN(len(u.last.buttons))], "en")
-	default:
-		update, _ = c.fake.Message(u.chat, texts[u.rnd.IntN(len(texts))], "en")
+	next := func() []byte {
+		switch {
+		case u.last.msg == 0:
+			update, _ := c.fake.Message(u.chat, "/start", "en")
+			return update
+		case len(u.last.buttons) > 0 && u.rnd.IntN(5) > 0:
+			return c.fake.Tap(u.chat, u.last.msg, u.last.buttons[u.rnd.IntN(len(u.last.buttons))], "en")
+		default:
+			update, _ := c.fake.Message(u.chat, texts[u.rnd.IntN(len(texts))], "en")
+			return update
+		}
 	}
-	sent := time.Now()
-	if err := c.post(ctx, webhook, update); err != nil {
+	sent, err := c.deliver(ctx, webhook, next)
+	if err != nil {
 		return 0, err
 	}
 	timer := time.NewTimer(replyWait)
@@ -166,12 +178,31 @@ func (c *crowd) step(ctx context.Context, webhook string, u *user) (time.Duratio
 		// A conversation a counsellor holds answers no /start: forget
 		// it, and start again.
 		u.last = reply{}
-		forget, _ := c.fake.Message(u.chat, "/forget", "en")
-		c.post(ctx, webhook, forget)
+		c.deliver(ctx, webhook, func() []byte {
+			forget, _ := c.fake.Message(u.chat, "/forget", "en")
+			return forget
+		})
 		return 0, errTimeout
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// deliver makes an update and hands it to the bot: posted to the webhook,
+// or queued for getUpdates. It returns when the update was handed over,
+// the time a reply is measured from.
+func (c *crowd) deliver(ctx context.Context, webhook string, next func() []byte) (time.Time, error) {
+	if c.polling {
+		c.queue.Lock()
+		defer c.queue.Unlock()
+		update := next()
+		at := time.Now()
+		c.fake.Queue(update)
+		return at, nil
+	}
+	update := next()
+	at := time.Now()
+	return at, c.post(ctx, webhook, update)
 }
 
 // post delivers an update to the webhook as Telegram does.

@@ -60,6 +60,7 @@ type Fake struct {
 	queue   []queued
 	offset  int64
 	webhook map[string]string
+	holds   map[string]chan struct{}
 }
 
 // Failure is an answer the fake gives instead of success.
@@ -88,6 +89,27 @@ func (f *Fake) Fail(method string, failures ...Failure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fail[method] = append(f.fail[method], failures...)
+}
+
+// Hold makes the calls of method wait, unanswered and not yet recorded,
+// until release is called; release may be called more than once.
+func (f *Fake) Hold(method string) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	if f.holds == nil {
+		f.holds = map[string]chan struct{}{}
+	}
+	f.holds[method] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.holds, method)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
 }
 
 // Calls returns the calls so far, oldest first.
@@ -185,6 +207,12 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		answer(w, http.StatusBadRequest, nil, 0)
 		return
+	}
+	f.mu.Lock()
+	hold := f.holds[method]
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
 	}
 	c := Call{Method: method, Params: params, At: time.Now()}
 	f.mu.Lock()
@@ -361,6 +389,14 @@ func (f *Fake) Queue(update []byte) {
 	f.mu.Lock()
 	f.queue = append(f.queue, queued{u.ID, update})
 	f.notify()
+	f.mu.Unlock()
+}
+
+// ClearQueue drops the updates waiting for getUpdates, as for a bot that
+// starts afresh.
+func (f *Fake) ClearQueue() {
+	f.mu.Lock()
+	f.queue = nil
 	f.mu.Unlock()
 }
 
