@@ -30,17 +30,7 @@ func TestConsoleInChromium(t *testing.T) {
 	en := enText(t)
 	ctx := browsertest.New(t)
 
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.url+"/console/"),
-		chromedp.WaitVisible(chromedp.CSS(`#name`)),
-		chromedp.SendKeys(chromedp.CSS(`#name`), "nina"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), password),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`#queue-rows`)),
-	)
-	if err != nil {
-		t.Fatalf("log in: %v", err)
-	}
+	loginInChromium(t, ctx, srv.url, "nina", password)
 	// A mark on the page: a reload would lose it.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.noReload = "still here"`)); err != nil {
 		t.Fatal(err)
@@ -133,17 +123,7 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	ctx := browsertest.New(t)
 	shots := screenshotDir(t)
 
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.url+"/console/"),
-		chromedp.WaitVisible(chromedp.CSS(`#name`)),
-		chromedp.SendKeys(chromedp.CSS(`#name`), "eeva"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), password),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`#queue-rows`)),
-	)
-	if err != nil {
-		t.Fatalf("log in: %v", err)
-	}
+	loginInChromium(t, ctx, srv.url, "eeva", password)
 	lang, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 	nav, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`nav`)))
 	if lang != "et" || !strings.Contains(nav, "Järjekord") || !strings.Contains(nav, "Minu juhtumid") {
@@ -183,7 +163,7 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	}
 	screenshots(t, ctx, shots, "queue")
 
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#queue-rows a.code`)),
 		chromedp.WaitVisible(chromedp.CSS(`#risks`)),
 	)
@@ -283,4 +263,21 @@ func screenshots(t *testing.T, ctx context.Context, dir, name string) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// loginInChromium logs a counsellor in to the console in the browser and
+// waits for the queue.
+func loginInChromium(t *testing.T, ctx context.Context, url, name, password string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS(`#name`)),
+		chromedp.SendKeys(chromedp.CSS(`#name`), name),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue-rows`)),
+	)
+	if err != nil {
+		t.Fatalf("log in: %v", err)
+	}
 }
