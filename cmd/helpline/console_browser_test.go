@@ -37,12 +37,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
-	toIntake(t, p, en)
-	p.tap(en("intake.stay"))
-	p.tap(en("common.done"))
-	p.say("no")
-	p.tap(en("common.skip_question"))
-	p.tap(en("common.skip_question"))
+	unsafeCase(t, p, en)
 
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`button.claim`))); err != nil {
 		t.Fatalf("the case should appear in the queue: %v", err)
@@ -136,12 +131,7 @@ func TestConsoleShiftInChromium(t *testing.T) {
 	}
 
 	p := newWebPerson(t, srv.url, webchat.NewToken(), "en")
-	toIntake(t, p, en)
-	p.tap(en("intake.stay"))
-	p.tap(en("common.done"))
-	p.say("no")
-	p.tap(en("common.skip_question"))
-	p.tap(en("common.skip_question"))
+	unsafeCase(t, p, en)
 
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`button.claim`))); err != nil {
 		t.Fatalf("the case should appear in the queue: %v", err)

@@ -105,6 +105,18 @@ func toIntake(t *testing.T, p *webPerson, en func(string) string) {
 	p.tap(en("counsellor.go"))
 }
 
+// unsafeCase walks a web chat person through the intake to an urgent case:
+// a safe place to stay, not safe now, age and own words skipped.
+func unsafeCase(t *testing.T, p *webPerson, en func(string) string) {
+	t.Helper()
+	toIntake(t, p, en)
+	p.tap(en("intake.stay"))
+	p.tap(en("common.done"))
+	p.say("no")
+	p.tap(en("common.skip_question"))
+	p.tap(en("common.skip_question"))
+}
+
 func enText(t *testing.T) func(string) string {
 	cat, err := lang.Load(locales.FS())
 	if err != nil {
