@@ -67,13 +67,16 @@ type Frame struct {
 // ErrBadSession means stored session bytes could not be decoded.
 var ErrBadSession = errors.New("bad session encoding")
 
-const sessionVersion = 2
+// sessionVersion is the encoding MarshalBinary writes. Version 2 wrote
+// every name out; version 3 writes a session word (sessionWords) as its
+// place in the list. Both are read.
+const sessionVersion = 3
 
-// MarshalBinary encodes s compactly: a version byte, then varints and
-// length-prefixed strings. Variables are written in key order so that equal
-// sessions encode equally.
+// MarshalBinary encodes s compactly: a version byte, then varints, names
+// (appendWord) and length-prefixed strings. Variables are written in key
+// order so that equal sessions encode equally.
 func (s *Session) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 64+16*len(s.Vars))
+	b := make([]byte, 0, 32+8*len(s.Vars))
 	return s.AppendBinary(b)
 }
 
@@ -83,17 +86,17 @@ func (s *Session) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, s.Last)
 	b = append(b, s.Retries)
 	b = append(b, byte(s.Case.State))
-	b = appendString(b, s.Lang)
+	b = appendWord(b, s.Lang)
 	b = appendString(b, s.Case.Code)
 	b = binary.AppendUvarint(b, uint64(len(s.Stack)))
 	for _, f := range s.Stack {
-		b = appendString(b, f.Flow)
-		b = appendString(b, f.Node)
+		b = appendWord(b, f.Flow)
+		b = appendWord(b, f.Node)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.Vars)))
 	if len(s.Vars) == 1 {
 		for k, v := range s.Vars {
-			b = appendString(appendString(b, k), v)
+			b = appendWord(appendWord(b, k), v)
 		}
 		return b, nil
 	}
@@ -103,37 +106,41 @@ func (s *Session) AppendBinary(b []byte) ([]byte, error) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		b = appendString(appendString(b, k), s.Vars[k])
+		b = appendWord(appendWord(b, k), s.Vars[k])
 	}
 	return b, nil
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote. It never panics on bad
-// input; it returns ErrBadSession.
+// UnmarshalBinary decodes what MarshalBinary wrote, in this version or the
+// one before. It never panics on bad input; it returns ErrBadSession.
 func (s *Session) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
-	if d.byte() != sessionVersion {
+	switch d.byte() {
+	case sessionVersion:
+		d.words = true
+	case 2:
+	default:
 		return ErrBadSession
 	}
 	*s = Session{}
 	s.Last = d.varint()
 	s.Retries = d.byte()
 	s.Case.State = CaseState(d.byte())
-	s.Lang = d.string()
+	s.Lang = d.name()
 	s.Case.Code = d.string()
 	n := d.count()
 	if n > 0 {
 		s.Stack = make([]Frame, n)
 		for i := range s.Stack {
-			s.Stack[i] = Frame{Flow: d.string(), Node: d.string()}
+			s.Stack[i] = Frame{Flow: d.name(), Node: d.name()}
 		}
 	}
 	n = d.count()
 	if n > 0 {
 		s.Vars = make(map[string]string, n)
 		for range n {
-			k := d.string()
-			s.Vars[k] = d.string()
+			k := d.name()
+			s.Vars[k] = d.name()
 		}
 	}
 	if d.err || len(d.b) != 0 || s.Case.State > Held || (s.Case.State == NoCase) != (s.Case.Code == "") {
@@ -141,6 +148,16 @@ func (s *Session) UnmarshalBinary(b []byte) error {
 		return ErrBadSession
 	}
 	return nil
+}
+
+// appendWord appends a name: a session word as twice its place, any other
+// string as its length times two plus one, then its bytes.
+func appendWord(b []byte, s string) []byte {
+	if i, ok := wordPlace[s]; ok {
+		return binary.AppendUvarint(b, uint64(i)<<1)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s))<<1|1)
+	return append(b, s...)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -151,6 +168,35 @@ func appendString(b []byte, s string) []byte {
 type decoder struct {
 	b   []byte
 	err bool
+	// words: names are written by appendWord, not appendString.
+	words bool
+}
+
+// name reads a name of a session.
+func (d *decoder) name() string {
+	if !d.words {
+		return d.string()
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = true
+		return ""
+	}
+	d.b = d.b[n:]
+	if v&1 == 0 {
+		if v>>1 >= uint64(len(sessionWords)) {
+			d.err = true
+			return ""
+		}
+		return sessionWords[v>>1]
+	}
+	if v>>1 > uint64(len(d.b)) {
+		d.err = true
+		return ""
+	}
+	s := string(d.b[:v>>1])
+	d.b = d.b[v>>1:]
+	return s
 }
 
 func (d *decoder) byte() byte {

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -150,12 +148,12 @@ func (s *Store) Stale(ctx context.Context, msgs []Message) ([]bool, error) {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range msgs {
 			if m.Op == nil && m.Seq > 0 && m.PID != "" {
-				cmds[i] = p.HGet(ctx, s.keys.session(m.PID), "ls")
+				cmds[i] = p.GetRange(ctx, s.keys.session(m.PID), 0, sessionHead-1)
 			}
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil && !isWrongType(err) {
 		return nil, fmt.Errorf("read last replies sent: %w", err)
 	}
 	out := make([]bool, len(msgs))
@@ -163,7 +161,16 @@ func (s *Store) Stale(ctx context.Context, msgs []Message) ([]bool, error) {
 		if cmd == nil {
 			continue
 		}
-		last, _ := strconv.ParseInt(cmd.Val(), 10, 64)
+		var last int64
+		if isWrongType(cmd.Err()) {
+			old, _, err := s.loadHash(ctx, s.keys.session(msgs[i].PID))
+			if err != nil {
+				return nil, fmt.Errorf("read last replies sent: %w", err)
+			}
+			last = old.lastSent
+		} else {
+			last = lastSentOf(cmd.Val())
+		}
 		out[i] = msgs[i].Seq < last
 	}
 	return out, nil

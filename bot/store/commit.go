@@ -131,7 +131,7 @@ type CaseWrite struct {
 // kept; case TTL; number of field pairs, the pairs; transcript who, line),
 // then the number of entries and 4 values per entry (channel, reply, ref,
 // final), then counter names.
-var commitScript = redis.NewScript(doneLua + `
+var commitScript = redis.NewScript(sessionLua + doneLua + `
 local nd, nk = tonumber(ARGV[12]), tonumber(ARGV[13])
 done(KEYS[3], 5, 14, nd)
 local kb = 5 + nk -- where the case or erase keys begin
@@ -160,7 +160,8 @@ if bit then
 elseif msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
   return 0
 end
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local cur = getSession(KEYS[1])
+local v = cur and cur.v or 0
 if v ~= tonumber(ARGV[1]) then
   if bit then
     redis.call('SETBIT', KEYS[5], bit, 0)
@@ -193,11 +194,10 @@ end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], unpack(KEYS, kb + 1))
 else
-  redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'a', ARGV[3])
-  if kept ~= '' then
-    redis.call('HSET', KEYS[1], 'k', kept)
+  if kept == '' then
+    kept = cur and cur.k or ''
   end
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  putSession(KEYS[1], {v = nv, ls = cur and cur.ls or 0, a = ARGV[3], k = kept, d = ARGV[2]}, ARGV[4])
   if msg ~= '' and not bit then
     -- Marks older than the TTL go every 16th commit: a few more marks
     -- kept for a while cost less than a call on every commit.

@@ -12,10 +12,10 @@ import (
 // script can commit them together on Redis Cluster too.
 //
 //	key                      type    holds                                          lifetime
-//	P:{NN}:s:<pid>           hash    v version, d sealed session (with the open     Options.SessionTTL after the last message
-//	                                 case and its state), a sealed address, k codes
-//	                                 whose case keys are kept, ls the version of
-//	                                 the last reply sent
+//	P:{NN}:s:<pid>           string  the version, the version of the last reply     Options.SessionTTL after the last message
+//	                                 sent, the codes whose case keys are kept, the
+//	                                 sealed address and the sealed session (with
+//	                                 the open case and its state): see session.go
 //	P:{NN}:dd                zset    marks of messages seen (a keyed hash of the    Options.DedupeTTL after the
 //	                                 person and the provider's message ID, which    last commit; marks older than
 //	                                 names neither), scored by time                 that are trimmed

@@ -137,9 +137,10 @@ local function done(out, kbase, a, nd)
     local k, seq = tonumber(ARGV[a + 3 * j + 1]), tonumber(ARGV[a + 3 * j + 2])
     ids[j + 1] = ARGV[a + 3 * j]
     if k > 0 then
-      local cur = redis.call('HMGET', KEYS[kbase + k], 'v', 'ls')
-      if cur[1] and tonumber(cur[2] or '0') < seq then
-        redis.call('HSET', KEYS[kbase + k], 'ls', seq)
+      local cur = getSession(KEYS[kbase + k])
+      if cur and cur.ls < seq then
+        cur.ls = seq
+        putSession(KEYS[kbase + k], cur)
       end
     end
   end
@@ -151,7 +152,7 @@ end
 // doneScript removes finished entries of one partition. KEYS: the outbox,
 // then the sessions of the people entries were sent to. ARGV: the number of
 // entries, then the triples of doneLua.
-var doneScript = redis.NewScript(doneLua + `
+var doneScript = redis.NewScript(sessionLua + doneLua + `
 done(KEYS[1], 1, 2, tonumber(ARGV[1]))
 return 1
 `)

@@ -112,22 +112,19 @@ type Record struct {
 
 // Load reads a person's session: one round trip.
 func (s *Store) Load(ctx context.Context, pid string) (Record, error) {
-	vals, err := s.rdb.HMGet(ctx, s.keys.session(pid), "v", "d", "a", "k").Result()
+	st, ok, err := s.readSession(ctx, s.keys.session(pid))
 	if err != nil {
 		return Record{}, fmt.Errorf("load session: %w", err)
 	}
-	var r Record
-	if v, ok := vals[0].(string); ok {
-		r.Version, _ = strconv.ParseInt(v, 10, 64)
+	if !ok {
+		return Record{}, nil
 	}
-	if d, ok := vals[1].(string); ok {
-		r.Session = []byte(d)
+	r := Record{Version: st.version, Kept: st.kept}
+	if st.session != "" {
+		r.Session = []byte(st.session)
 	}
-	if a, ok := vals[2].(string); ok {
-		r.Address = []byte(a)
-	}
-	if k, ok := vals[3].(string); ok && k != "" {
-		r.Kept = strings.Fields(k)
+	if st.address != "" {
+		r.Address = []byte(st.address)
 	}
 	return r, nil
 }

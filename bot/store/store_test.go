@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -459,5 +460,87 @@ func TestOutboxGroupLost(t *testing.T) {
 	}
 	if _, claimed, err := st.CommitClaim(ctx, commit("p1", "m2", 1, "s2"), "me"); err != nil || len(claimed) != 1 {
 		t.Fatalf("a commit once the group is back hands its entry over: %v %v", claimed, err)
+	}
+}
+
+// TestSessionStoredAsAHashIsRead: a session an earlier version stored as a
+// hash (fields v, ls, a, k, d) is loaded, counts for staleness and for the
+// version check, keeps its last reply sent and its kept codes, and the next
+// commit stores it as one string with its lifetime.
+func TestSessionStoredAsAHashIsRead(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{Partitions: 1, SessionTTL: time.Hour})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := t.Name() + ":{0}:s:p1"
+	if err := rdb.HSet(ctx, key, "v", 7, "ls", 6, "a", "old address", "k", "AB12 CD34", "d", "old session").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Load(ctx, "p1")
+	if err != nil || rec.Version != 7 || string(rec.Session) != "old session" || string(rec.Address) != "old address" ||
+		!slices.Equal(rec.Kept, []string{"AB12", "CD34"}) {
+		t.Fatalf("load of a hash: %+v %v", rec, err)
+	}
+	stale, err := st.Stale(ctx, []store.Message{{PID: "p1", Seq: 5}, {PID: "p1", Seq: 6}})
+	if err != nil || !slices.Equal(stale, []bool{true, false}) {
+		t.Fatalf("stale from a hash: %v %v, want [true false]", stale, err)
+	}
+	if got, _ := st.Commit(ctx, commit("p1", "m1", 6, "s")); got != store.Conflict {
+		t.Fatalf("commit at an old version of a hash: %v, want Conflict", got)
+	}
+	if got, err := st.Commit(ctx, commit("p1", "m1", 7, "new session")); got != store.Committed || err != nil {
+		t.Fatalf("commit over a hash: %v %v", got, err)
+	}
+	if typ, _ := rdb.Type(ctx, key).Result(); typ != "string" {
+		t.Fatalf("the session is a %s after a commit, want a string", typ)
+	}
+	if ttl, _ := rdb.TTL(ctx, key).Result(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("session lifetime %v, want up to an hour", ttl)
+	}
+	rec, err = st.Load(ctx, "p1")
+	if err != nil || rec.Version != 8 || string(rec.Session) != "new session" || string(rec.Address) != "sealed" ||
+		!slices.Equal(rec.Kept, []string{"AB12", "CD34"}) {
+		t.Fatalf("load after the commit: %+v %v", rec, err)
+	}
+	if stale, _ = st.Stale(ctx, []store.Message{{PID: "p1", Seq: 5}}); !stale[0] {
+		t.Fatal("the last reply sent was lost with the hash")
+	}
+}
+
+// TestSessionString: the address and the session may hold any byte, a
+// newline or a space too; the last reply sent is kept across commits and
+// only moves forward; the lifetime survives the removal of a sent entry.
+func TestSessionString(t *testing.T) {
+	ctx := context.Background()
+	st, rdb := newStore(t, store.Options{Partitions: 1, SessionTTL: time.Hour})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := commit("p1", "m1", 0, "a\n1 2 3\nb \x00")
+	c.Address = []byte("\n9 9 9\n an address as long as a sealed one")
+	c.Start = 1 << 40 // as large as a random first version
+	_, sent, err := st.CommitClaim(ctx, c, "me")
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("commit: %v %v", sent, err)
+	}
+	if err := st.DoneMany(ctx, map[int][]store.Sent{0: {{ID: sent[0].ID, PID: "p1", Seq: 5}}}); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, _ := rdb.TTL(ctx, t.Name()+":{0}:s:p1").Result(); ttl <= 0 {
+		t.Fatalf("session lifetime %v after a removal, want it kept", ttl)
+	}
+	rec, err := st.Load(ctx, "p1")
+	if err != nil || rec.Version != 1<<40 || string(rec.Session) != "a\n1 2 3\nb \x00" || string(rec.Address) != string(c.Address) || rec.Kept != nil {
+		t.Fatalf("load: %+v %v", rec, err)
+	}
+	next := commit("p1", "m2", 1<<40, "s")
+	next.Address = c.Address
+	if got, _ := st.Commit(ctx, next); got != store.Committed {
+		t.Fatalf("second commit: %v", got)
+	}
+	stale, err := st.Stale(ctx, []store.Message{{PID: "p1", Seq: 4}, {PID: "p1", Seq: 5}})
+	if err != nil || !slices.Equal(stale, []bool{true, false}) {
+		t.Fatalf("stale after a commit: %v %v, want [true false]: the last reply sent was not kept", stale, err)
 	}
 }

@@ -154,6 +154,14 @@ func TestEmbeddedDefault(t *testing.T) {
 	if len(r.Choices) == 0 || r.Choices[0].Label != "Русский" {
 		t.Fatalf("first reply %+v: want the language choice with Russian first", r)
 	}
+	// The next steps read and write a stored session in the embedded
+	// Redis's own Lua.
+	if r = p.tap("Русский"); len(r.Choices) == 0 {
+		t.Fatalf("after choosing Russian: %+v, want the welcome's choices", r)
+	}
+	if again := p.tap(r.Choices[0].Label); again.Text == "" || again.Text == r.Text {
+		t.Fatalf("the step after the welcome answered %+v", again)
+	}
 }
 
 // TestTrickledBodiesAndIdleConnectionsAreCut: a body sent a byte at a time
