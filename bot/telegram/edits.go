@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"hash/maphash"
 	"sync"
 
@@ -40,8 +39,26 @@ func (e *edits) key(chat int64, msg int, text string, kb *models.InlineKeyboardM
 	h.Write(b[:])
 	h.WriteString(text)
 	if kb != nil {
-		markup, _ := json.Marshal(kb)
-		h.Write(markup)
+		// The fields the helpline's keyboards use, each row after its
+		// number of buttons and each field after its length, so that no
+		// two keyboards hash alike by where their parts end.
+		number := func(n int) {
+			binary.LittleEndian.PutUint64(b[:8], uint64(n))
+			h.Write(b[:8])
+		}
+		field := func(s string) {
+			number(len(s))
+			h.WriteString(s)
+		}
+		for _, row := range kb.InlineKeyboard {
+			number(len(row))
+			for _, k := range row {
+				field(k.Text)
+				field(k.CallbackData)
+				field(k.URL)
+				field(k.Style)
+			}
+		}
 	}
 	return h.Sum64()
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,11 +26,6 @@ import (
 
 // lostAfter is how long a turn waits before its reply counts as lost.
 const lostAfter = 20 * time.Second
-
-// avoided are the buttons the chaos users never tap: they lead to a
-// counsellor's queue (where a message may get no reply, and notices come
-// unasked), erase the person, or clear the chat.
-var avoided = []string{"counsellor/ask/", "helpnow/ask/0", "selfcheck/urgent/0", "someone/ask/3", "danger/", "selfharm/", "menu/erase/", "clear/"}
 
 // chaosTexts are what the chaos users type: none of them answers a
 // question's choice.
@@ -151,30 +145,16 @@ func (c *chaosCrowd) run(ctx context.Context, u *chaosUser, grace time.Duration)
 // next makes the user's next update: a tap on a button of the last reply,
 // or a text. tap is the message tapped, 0 for a text.
 func (c *chaosCrowd) next(u *chaosUser) (update []byte, tap int) {
-	var ok []string
-	for _, b := range u.buttons {
-		if !avoid(b) {
-			ok = append(ok, b)
-		}
-	}
+	ok, texts := safeMoves(u.buttons, chaosTexts)
 	if u.lastMsg != 0 && len(ok) > 0 && u.rnd.IntN(5) > 0 {
 		return c.fake.Tap(u.chat, u.lastMsg, ok[u.rnd.IntN(len(ok))], "en"), u.lastMsg
 	}
-	text := chaosTexts[u.rnd.IntN(len(chaosTexts))]
+	text := texts[u.rnd.IntN(len(texts))]
 	if u.lastMsg == 0 {
 		text = "/start"
 	}
 	update, _ = c.fake.Message(u.chat, text, "en")
 	return update, 0
-}
-
-func avoid(data string) bool {
-	for _, p := range avoided {
-		if strings.HasPrefix(data, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // await waits for the answer of the user's turn, counting what else comes.

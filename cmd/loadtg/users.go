@@ -153,14 +153,15 @@ func (c *crowd) step(ctx context.Context, webhook string, u *user) (time.Duratio
 		<-u.replies
 	}
 	next := func() []byte {
+		taps, typed := safeMoves(u.last.buttons, texts)
 		switch {
 		case u.last.msg == 0:
 			update, _ := c.fake.Message(u.chat, "/start", "en")
 			return update
-		case len(u.last.buttons) > 0 && u.rnd.IntN(5) > 0:
-			return c.fake.Tap(u.chat, u.last.msg, u.last.buttons[u.rnd.IntN(len(u.last.buttons))], "en")
+		case len(taps) > 0 && u.rnd.IntN(5) > 0:
+			return c.fake.Tap(u.chat, u.last.msg, taps[u.rnd.IntN(len(taps))], "en")
 		default:
-			update, _ := c.fake.Message(u.chat, texts[u.rnd.IntN(len(texts))], "en")
+			update, _ := c.fake.Message(u.chat, typed[u.rnd.IntN(len(typed))], "en")
 			return update
 		}
 	}
