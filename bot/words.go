@@ -9,8 +9,9 @@ package bot
 //
 // The list only grows. A name's place is written in sessions that live for
 // days, so an entry is never removed, moved or changed; new names go at
-// the end. TestSessionWords (bot/flow) lists the names of the shipped
-// flows that are missing.
+// the end; TestSessionWordsOnlyGrow holds the words already shipped in
+// place. TestSessionWords (bot/flow) lists the names of the shipped flows
+// that are missing.
 var sessionWords = [...]string{
 	"yes", "no", "not sure", "skipped", "0", "1", "2", "3", "4", "5", "6", "_risks", "_alert",
 	"_alarm", "_noted", "_safety", "_score", "shown", "risk", "note", "en", "ru", "uk", "et", "lv",
