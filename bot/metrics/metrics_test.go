@@ -3,19 +3,18 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/helpline/helpline/bot"
 	"github.com/helpline/helpline/bot/store"
 	"github.com/helpline/helpline/bot/store/redistest"
+
+	"github.com/helpline/helpline/bot/metrics/metricstest"
 )
 
 var server *redistest.Server
@@ -32,61 +31,12 @@ func scrape(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
 	t.Helper()
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return families
-}
-
-// value is the value of the series of family name with exactly the labels
-// given (name, value pairs); ok is false when there is no such series.
-func value(families map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f := families[name]
-	if f == nil {
-		return 0, false
-	}
-	wanted := map[string]string{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		wanted[labels[i]] = labels[i+1]
-	}
-	for _, m := range f.Metric {
-		if len(m.Label) != len(wanted) {
-			continue
-		}
-		match := true
-		for _, l := range m.Label {
-			if v, ok := wanted[l.GetName()]; !ok || v != l.GetValue() {
-				match = false
-			}
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return metricstest.Scrape(t, srv.URL)
 }
 
 func want(t *testing.T, families map[string]*dto.MetricFamily, v float64, name string, labels ...string) {
 	t.Helper()
-	got, ok := value(families, name, labels...)
+	got, ok := metricstest.Value(families, name, labels...)
 	if !ok {
 		t.Errorf("%s%v: no such series", name, labels)
 	} else if got != v {
@@ -208,7 +158,7 @@ func TestCollectorReadsRedis(t *testing.T) {
 			n = 1
 		}
 		want(t, f, n, "helpline_outbox_entries", label...)
-		age, _ = value(f, "helpline_outbox_oldest_seconds", label...)
+		age, _ = metricstest.Value(f, "helpline_outbox_oldest_seconds", label...)
 		if (p == part) != (age >= 59 && age <= 61) || (p != part && age != 0) {
 			t.Errorf("partition %d: oldest %vs; want about 60s where the entry waits, 0 elsewhere", p, age)
 		}
@@ -218,7 +168,7 @@ func TestCollectorReadsRedis(t *testing.T) {
 	want(t, f, 0, "helpline_queue_waiting", "priority", "high", "lang", "en")
 	for priority, waited := range map[string]float64{"urgent": 150, "normal": 660} {
 		// The queue keeps its times to the millisecond.
-		if v, _ := value(f, "helpline_queue_oldest_wait_seconds", "priority", priority); v < waited || v > waited+0.01 {
+		if v, _ := metricstest.Value(f, "helpline_queue_oldest_wait_seconds", "priority", priority); v < waited || v > waited+0.01 {
 			t.Errorf("the oldest %s case waited %vs, want %vs", priority, v, waited)
 		}
 	}

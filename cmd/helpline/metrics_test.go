@@ -13,8 +13,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 	"gopkg.in/yaml.v3"
 
@@ -22,6 +20,8 @@ import (
 	"github.com/helpline/helpline/bot/telegram/telegramtest"
 	"github.com/helpline/helpline/bot/twilio/twiliotest"
 	"github.com/helpline/helpline/bot/webchat"
+
+	"github.com/helpline/helpline/bot/metrics/metricstest"
 )
 
 // metricsDB is the Redis database of the metrics test.
@@ -90,11 +90,11 @@ func TestMetrics(t *testing.T) {
 
 	var f map[string]*dto.MetricFamily
 	settled := func() bool {
-		f = scrapeMetrics(t, metricsURL)
-		return sum(f, "helpline_sends_total", "channel", "telegram", "outcome", "sent") >= 2 &&
-			sum(f, "helpline_sends_total", "channel", "sms", "outcome", "sent") >= 1 &&
-			sum(f, "helpline_sends_total", "channel", "web", "outcome", "sent") >= 5 &&
-			sum(f, "helpline_queue_waiting") == 1
+		f = metricstest.Scrape(t, metricsURL)
+		return metricstest.Sum(f, "helpline_sends_total", "channel", "telegram", "outcome", "sent") >= 2 &&
+			metricstest.Sum(f, "helpline_sends_total", "channel", "sms", "outcome", "sent") >= 1 &&
+			metricstest.Sum(f, "helpline_sends_total", "channel", "web", "outcome", "sent") >= 5 &&
+			metricstest.Sum(f, "helpline_queue_waiting") == 1
 	}
 	for deadline := time.Now().Add(10 * time.Second); !settled(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -121,12 +121,12 @@ func TestMetrics(t *testing.T) {
 		{"helpline_outbox_claimed_total", nil, 0},
 		{"helpline_redis_errors_total", nil, 0},
 	} {
-		if got := sum(f, c.name, c.labels...); got != c.want {
+		if got := metricstest.Sum(f, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 	// Each message commits once.
-	if n := sum(f, "helpline_commit_duration_seconds"); n < 8 {
+	if n := metricstest.Sum(f, "helpline_commit_duration_seconds"); n < 8 {
 		t.Errorf("%v commits observed, want at least the 8 messages", n)
 	}
 	if n := len(f["helpline_outbox_entries"].GetMetric()); n != 16 {
@@ -171,61 +171,6 @@ func (s *server) metricsURL(t *testing.T) string {
 	}
 	u, _, _ := strings.Cut(rest, "\n")
 	return strings.TrimSpace(u)
-}
-
-// scrapeMetrics reads the metrics as Prometheus does.
-func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("metrics: status %d", resp.StatusCode)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	f, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// sum adds up the series of family name that have the labels given (name,
-// value pairs), whatever their other labels; a histogram counts its
-// observations.
-func sum(f map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	var total float64
-	for _, m := range f[name].GetMetric() {
-		if !hasLabels(m, labels) {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			total += m.Counter.GetValue()
-		case m.Gauge != nil:
-			total += m.Gauge.GetValue()
-		case m.Histogram != nil:
-			total += float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return total
-}
-
-func hasLabels(m *dto.Metric, labels []string) bool {
-	for i := 0; i+1 < len(labels); i += 2 {
-		found := false
-		for _, l := range m.Label {
-			if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
-				found = true
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 // dashboard is the part of a Grafana dashboard that a test reads.
@@ -351,8 +296,10 @@ func family(f map[string]*dto.MetricFamily, name string) *dto.MetricFamily {
 
 func hasLabelValue(fam *dto.MetricFamily, name, value string) bool {
 	for _, m := range fam.GetMetric() {
-		if hasLabels(m, []string{name, value}) {
-			return true
+		for _, l := range m.Label {
+			if l.GetName() == name && l.GetValue() == value {
+				return true
+			}
 		}
 	}
 	return false
