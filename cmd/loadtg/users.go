@@ -178,14 +178,32 @@ func (c *crowd) step(ctx context.Context, webhook string, u *user) (time.Duratio
 	case <-timer.C:
 		// A conversation a counsellor holds answers no /start: forget
 		// it, and start again.
-		u.last = reply{}
-		c.deliver(ctx, webhook, func() []byte {
+		if _, err := c.deliver(ctx, webhook, func() []byte {
 			forget, _ := c.fake.Message(u.chat, "/forget", "en")
 			return forget
-		})
+		}); err == nil {
+			u.settle()
+		}
+		u.last = reply{}
 		return 0, errTimeout
 	case <-ctx.Done():
+		// The end of a warm-up: the reply still comes, and is the one the
+		// user's next update answers.
+		if r, ok := u.settle(); ok {
+			u.last = r
+		}
 		return 0, ctx.Err()
+	}
+}
+
+// settle waits a while for the reply to an update whose step ended
+// otherwise, so that it is not taken for the reply to the next one.
+func (u *user) settle() (reply, bool) {
+	select {
+	case r := <-u.replies:
+		return r, true
+	case <-time.After(replyWait):
+		return reply{}, false
 	}
 }
 
