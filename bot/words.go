@@ -28,6 +28,8 @@ var sessionWords = [...]string{
 	"safe_now", "sexual", "share", "shelter", "show", "signs", "some", "someone_else", "stay", "talk",
 	"time", "todo", "unsafe", "unsafe_now", "urgent", "urgent_handoff", "wages", "wages_held", "wait",
 	"want", "ways", "within", "work",
+	// Added after version 3 shipped.
+	"hours", "closed",
 }
 
 // wordPlace finds a word's place in sessionWords.

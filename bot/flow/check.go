@@ -199,7 +199,11 @@ func (c *checker) node(f *Flow, n *Node) {
 		}
 	}
 	for _, cs := range n.Branch {
-		if cs.If != nil && (cs.If.Var == "" || cs.If.ops() != 1) {
+		switch {
+		case cs.If == nil:
+		case cs.If.Open != nil && (cs.If.Var != "" || cs.If.ops() != 1):
+			c.add(f.File, cs.Line, "node %q: a condition on the opening hours (open) takes no var and no other comparison", n.ID)
+		case cs.If.Open == nil && (cs.If.Var == "" || cs.If.ops() != 1):
 			c.add(f.File, cs.Line, "node %q: a condition needs a var and exactly one comparison", n.ID)
 		}
 	}

@@ -267,6 +267,10 @@ type Cond struct {
 	Lte *float64 `yaml:"lte"`
 	// IsSet holds when the variable is set (true) or not (false).
 	IsSet *bool `yaml:"set"`
+	// Open holds when counsellors are at work (true) or not (false), by
+	// the opening hours (Options.Open); it takes no variable. A flow asks
+	// it before questions that only a counsellor would read.
+	Open *bool `yaml:"open"`
 }
 
 // Handoff asks for a counsellor.
@@ -404,9 +408,13 @@ func num(s string) float64 {
 	return f
 }
 
-// Holds evaluates c against vars. A number comparison with a variable that
-// holds no number is false: an age the person skipped is not under 18.
-func (c *Cond) Holds(vars map[string]string) bool {
+// Holds evaluates c against vars, with open saying whether counsellors
+// are at work. A number comparison with a variable that holds no number is
+// false: an age the person skipped is not under 18.
+func (c *Cond) Holds(vars map[string]string, open bool) bool {
+	if c.Open != nil {
+		return open == *c.Open
+	}
 	v, set := vars[c.Var]
 	if c.Gt != nil || c.Gte != nil || c.Lt != nil || c.Lte != nil {
 		if _, err := strconv.ParseFloat(v, 64); err != nil {
@@ -442,7 +450,7 @@ func (c *Cond) Holds(vars map[string]string) bool {
 // ops counts the comparisons c sets; a valid condition has exactly one.
 func (c *Cond) ops() int {
 	n := 0
-	for _, set := range []bool{c.Eq != nil, c.Ne != nil, c.In != nil, c.Gt != nil, c.Gte != nil, c.Lt != nil, c.Lte != nil, c.IsSet != nil} {
+	for _, set := range []bool{c.Eq != nil, c.Ne != nil, c.In != nil, c.Gt != nil, c.Gte != nil, c.Lt != nil, c.Lte != nil, c.IsSet != nil, c.Open != nil} {
 		if set {
 			n++
 		}

@@ -419,7 +419,7 @@ func (st *stepper) run() {
 			st.ask(f, n)
 			return
 		case len(n.Branch) > 0:
-			st.jump(branch(n, s.Vars))
+			st.jump(branch(n, s.Vars, st.open()))
 		case n.Call != "":
 			top.Node = n.Next
 			s.Stack = append(s.Stack, bot.Frame{Flow: n.Call, Node: st.e.set.Flows[n.Call].Start})
@@ -432,9 +432,9 @@ func (st *stepper) run() {
 }
 
 // branch returns the target of the first case that holds, or the node's Next.
-func branch(n *Node, vars map[string]string) string {
+func branch(n *Node, vars map[string]string, open bool) string {
 	for _, c := range n.Branch {
-		if c.If == nil || c.If.Holds(vars) {
+		if c.If == nil || c.If.Holds(vars, open) {
 			return c.Next
 		}
 	}
@@ -450,6 +450,12 @@ func (st *stepper) apply(set map[string]string, add map[string]int) {
 	}
 }
 
+// open reports whether counsellors are at work now, by the opening hours;
+// always without them.
+func (st *stepper) open() bool {
+	return st.e.opts.Open == nil || st.e.opts.Open(st.now)
+}
+
 // handoff asks for a counsellor: the case waits from now on. The priority
 // is the node's, raised to urgent by an alarm or an alerting answer, and by
 // any risk of a person under 18. While counsellors are not at work the
@@ -462,7 +468,7 @@ func (st *stepper) handoff(h *Handoff) bool {
 		st.effects = append(st.effects, st.handoffEffect(h))
 		return true
 	}
-	if open := st.e.opts.Open; open != nil && !open(st.now) {
+	if !st.open() {
 		st.effects = append(st.effects, bot.Effect{Kind: bot.Count, Name: "case.closed"})
 		st.say(bot.Frame{}, Text{Msg: st.e.set.Global.Cases.Closed})
 		st.goTo(st.e.set.Global.Menu)
