@@ -162,13 +162,16 @@ func (s *Store) Stale(ctx context.Context, msgs []Message) ([]bool, error) {
 			continue
 		}
 		var last int64
-		if isWrongType(cmd.Err()) {
+		switch err := cmd.Err(); {
+		case isWrongType(err):
 			old, _, err := s.loadHash(ctx, s.keys.session(msgs[i].PID))
 			if err != nil {
 				return nil, fmt.Errorf("read last replies sent: %w", err)
 			}
 			last = old.lastSent
-		} else {
+		case err != nil:
+			return nil, fmt.Errorf("read last replies sent: %w", err)
+		default:
 			last = lastSentOf(cmd.Val())
 		}
 		out[i] = msgs[i].Seq < last
