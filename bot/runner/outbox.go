@@ -78,7 +78,8 @@ type DeliveryOptions struct {
 	Meter DeliveryMeter
 	// Urgent reports the replies that must reach the person even late:
 	// the answer to danger or self-harm, with its numbers. A stale entry
-	// whose reply it reports is sent, not dropped. Nil keeps none.
+	// whose reply it reports is sent, not dropped, as a new message (no
+	// Ref), never in place of the one the person tapped. Nil keeps none.
 	Urgent func(bot.Reply) bool
 }
 
@@ -486,10 +487,16 @@ func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Messa
 	}
 	fresh := msgs[:0:0]
 	for i, m := range msgs {
-		if stale[i] && !d.urgent(m) {
-			d.drop(ctx, m, "send.stale")
-			d.finish(m, false)
-			continue
+		if stale[i] {
+			if !d.urgent(m) {
+				d.drop(ctx, m, "send.stale")
+				d.finish(m, false)
+				continue
+			}
+			// Late guidance goes as a message of its own: in place of the
+			// message the person tapped, it would put an old question back
+			// over the later answer there.
+			m.Ref = ""
 		}
 		fresh = append(fresh, m)
 	}

@@ -447,8 +447,8 @@ func TestRefusedRemovalIsTriedAgain(t *testing.T) {
 
 // TestStaleUrgentReplyStillSent: a reply to danger words that a dead
 // replica held and never sent is sent when a live one takes it over, even
-// though a later reply reached the person meanwhile; a plain stale reply
-// is dropped.
+// though a later reply reached the person meanwhile, as a new message; a
+// plain stale reply is dropped.
 func TestStaleUrgentReplyStillSent(t *testing.T) {
 	for _, keep := range []bool{true, false} {
 		t.Run(fmt.Sprint("urgent kept ", keep), func(t *testing.T) {
@@ -456,7 +456,7 @@ func TestStaleUrgentReplyStillSent(t *testing.T) {
 			f := setup(t, 1)
 			// A replica commits the answer to danger words, takes the
 			// entry, and dies before sending it.
-			if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "1", Text: "help me please", LangHints: []string{"en"}}); err != nil {
+			if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-stale", ID: "1", Text: "help me please", Ref: "tapped-1", LangHints: []string{"en"}}); err != nil {
 				t.Fatal(err)
 			}
 			if held, err := f.st.ReadOutbox(ctx, 0, "dead", 10, 0); err != nil || len(held) == 0 {
@@ -491,6 +491,15 @@ func TestStaleUrgentReplyStillSent(t *testing.T) {
 			late := slices.ContainsFunc(s.texts(), func(x string) bool { return strings.Contains(x, "police, ambulance") })
 			if late != keep {
 				t.Fatalf("urgent kept %v, but the late answer to danger words sent: %v (%q)", keep, late, s.texts())
+			}
+			// Sent late, it is a message of its own: in place of the one
+			// it answered, it would cover the later answer.
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, o := range s.sent {
+				if o.Ref == "tapped-1" {
+					t.Fatalf("the late answer went in place of the message it answered: %q", o.Reply.Text)
+				}
 			}
 		})
 	}
