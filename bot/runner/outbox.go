@@ -142,7 +142,8 @@ func (o *DeliveryOptions) defaults() {
 //     remembers when a read or a claim hands it over again.
 //   - Stale replies: an entry taken over from elsewhere (claimed or read,
 //     never one a commit just handed over) is dropped, not sent, when its
-//     person was sent a later reply since (store.Stale): the person has
+//     person was sent a later reply since (store.Stale), or when a later
+//     reply of the person is taken over with it: the person has
 //     moved on, and an old edit would put an earlier question and its
 //     buttons back in place of the current one. This drops a reply that
 //     was never sent too, if a later one was; the later reply was made from
@@ -484,6 +485,21 @@ func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Messa
 		// would leave the person in silence.
 		d.log.Warn("outbox entries taken over and sent unchecked", "partition", part, "entries", len(msgs), "err", err)
 		stale = make([]bool, len(msgs))
+	}
+	// Of a person's replies taken over together, the latest supersedes the
+	// others, as a later reply sent would: a replica that died may have
+	// sent several before it could remove any, and sending them again in
+	// order would put each old question back for a moment.
+	latest := map[string]int64{}
+	for _, m := range msgs {
+		if m.Op == nil && m.Seq > latest[m.PID] {
+			latest[m.PID] = m.Seq
+		}
+	}
+	for i, m := range msgs {
+		if m.Op == nil && m.Seq > 0 && m.Seq < latest[m.PID] {
+			stale[i] = true
+		}
 	}
 	fresh := msgs[:0:0]
 	for i, m := range msgs {

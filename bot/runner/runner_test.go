@@ -504,3 +504,42 @@ func TestStaleUrgentReplyStillSent(t *testing.T) {
 		})
 	}
 }
+
+// TestTakenOverRepliesLatestOnly: of two replies to one person that a dead
+// replica held (it may have sent both before it could remove either), a
+// live replica that takes them over sends the later one only: sending both
+// in order would put the older question back for a moment.
+func TestTakenOverRepliesLatestOnly(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 1)
+	for id, text := range []string{"hello", "menu"} {
+		if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-two", ID: fmt.Sprint(id), Text: text, LangHints: []string{"en"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err := f.st.ReadOutbox(ctx, 0, "dead", 10, 0)
+	if err != nil || len(held) != 2 {
+		t.Fatalf("the dead replica took %d entries (%v), want 2", len(held), err)
+	}
+	s := &sender{}
+	live := runner.NewDelivery(f.st, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet,
+		runner.DeliveryOptions{Consumer: "live", Block: 50 * time.Millisecond, ClaimEvery: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { live.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	rdb := server.Client()
+	defer rdb.Close()
+	outbox := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ":{0}:out"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _ := rdb.XLen(ctx, outbox).Result(); n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dead replica's entries were never taken over; sent %q", s.texts())
+		}
+	}
+	if got := s.texts(); len(got) != 1 {
+		t.Fatalf("sent %d replies %q, want the later one only", len(got), got)
+	}
+}

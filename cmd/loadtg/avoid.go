@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/flows"
 )
@@ -11,7 +13,7 @@ import (
 // unasked, or that erase the person. The stateless bots the helpline is
 // measured against never hold anyone in a queue; a user held there would
 // wait for a reply that does not come.
-var avoided = func() map[string]bool {
+var avoided, alarmFlows = func() (map[string]bool, map[string]bool) {
 	set, err := flow.Load(flows.FS())
 	if err != nil {
 		panic("loadtg: the shipped flows do not load: " + err.Error())
@@ -20,17 +22,27 @@ var avoided = func() map[string]bool {
 	for _, id := range set.ChoicesReaching(func(n *flow.Node) bool { return n.Handoff != nil || n.Erase }) {
 		out[id] = true
 	}
-	return out
+	alarms := map[string]bool{}
+	for _, a := range []*flow.Alarm{set.Global.Alarms.Danger, set.Global.Alarms.SelfHarm} {
+		if a != nil {
+			alarms[a.Call] = true
+		}
+	}
+	return out, alarms
 }()
 
 // safeMoves splits a reply's buttons into those a user may tap, and says
 // what it may type: texts, or only the command "menu" when one of the
 // buttons is avoided, since a typed word may answer that question as the
-// button would.
-func safeMoves(buttons, texts []string) (taps, typed []string) {
+// button would. With noAlarms, the buttons of the flows that answer danger
+// and self-harm are avoided too: their replies are sent late rather than
+// never after a crash (runner.DeliveryOptions.Urgent), so the chaos
+// accounting would count each as a duplicate that no kill forced.
+func safeMoves(buttons, texts []string, noAlarms bool) (taps, typed []string) {
 	typed = texts
 	for _, b := range buttons {
-		if avoided[b] {
+		flowID, _, _ := strings.Cut(b, "/") // flow.ChoiceID: flow/node/key
+		if avoided[b] || noAlarms && alarmFlows[flowID] {
 			typed = []string{"menu"}
 			continue
 		}

@@ -18,7 +18,8 @@ import (
 // accounting: every update they send gets exactly one reply from the
 // helpline's flows (the engine makes at most one reply a step, and the users
 // keep out of the paths that make none: a counsellor's queue, erasing,
-// clearing the chat). A tap on message M is answered by an edit of M, a
+// clearing the chat; and out of the answers to danger and self-harm, which
+// a crash may send twice by design). A tap on message M is answered by an edit of M, a
 // text by a new message. So a reply is the answer of the user's turn when
 // it is of the kind the turn waits for; any other reply, or one that comes
 // with no turn waiting, is a duplicate; a duplicate edit that puts back an
@@ -145,7 +146,7 @@ func (c *chaosCrowd) run(ctx context.Context, u *chaosUser, grace time.Duration)
 // next makes the user's next update: a tap on a button of the last reply,
 // or a text. tap is the message tapped, 0 for a text.
 func (c *chaosCrowd) next(u *chaosUser) (update []byte, tap int) {
-	ok, texts := safeMoves(u.buttons, chaosTexts)
+	ok, texts := safeMoves(u.buttons, chaosTexts, true)
 	if u.lastMsg != 0 && len(ok) > 0 && u.rnd.IntN(5) > 0 {
 		return c.fake.Tap(u.chat, u.lastMsg, ok[u.rnd.IntN(len(ok))], "en"), u.lastMsg
 	}

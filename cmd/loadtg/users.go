@@ -153,7 +153,7 @@ func (c *crowd) step(ctx context.Context, webhook string, u *user) (time.Duratio
 		<-u.replies
 	}
 	next := func() []byte {
-		taps, typed := safeMoves(u.last.buttons, texts)
+		taps, typed := safeMoves(u.last.buttons, texts, false)
 		switch {
 		case u.last.msg == 0:
 			update, _ := c.fake.Message(u.chat, "/start", "en")
