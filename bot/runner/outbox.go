@@ -143,7 +143,8 @@ func (o *DeliveryOptions) defaults() {
 //   - Stale replies: an entry taken over from elsewhere (claimed or read,
 //     never one a commit just handed over) is dropped, not sent, when its
 //     person was sent a later reply since (store.Stale), or when a later
-//     reply of the person is taken over with it: the person has
+//     reply of the person that goes in the same place (Ref) is taken over
+//     with it: the person has
 //     moved on, and an old edit would put an earlier question and its
 //     buttons back in place of the current one. This drops a reply that
 //     was never sent too, if a later one was; the later reply was made from
@@ -486,18 +487,20 @@ func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Messa
 		d.log.Warn("outbox entries taken over and sent unchecked", "partition", part, "entries", len(msgs), "err", err)
 		stale = make([]bool, len(msgs))
 	}
-	// Of a person's replies taken over together, the latest supersedes the
-	// others, as a later reply sent would: a replica that died may have
-	// sent several before it could remove any, and sending them again in
-	// order would put each old question back for a moment.
-	latest := map[string]int64{}
+	// Of a person's replies taken over together that go in the same place
+	// (the same Ref: an answer to a tap replaces the message tapped), the
+	// latest covers the others, as a later reply sent would: a replica that
+	// died may have sent several before it could remove any, and sending
+	// them again in order would put an old question back for a moment.
+	type place struct{ pid, ref string }
+	latest := map[place]int64{}
 	for _, m := range msgs {
-		if m.Op == nil && m.Seq > latest[m.PID] {
-			latest[m.PID] = m.Seq
+		if k := (place{m.PID, m.Ref}); m.Op == nil && m.Ref != "" && m.Seq > latest[k] {
+			latest[k] = m.Seq
 		}
 	}
 	for i, m := range msgs {
-		if m.Op == nil && m.Seq > 0 && m.Seq < latest[m.PID] {
+		if m.Op == nil && m.Ref != "" && m.Seq < latest[place{m.PID, m.Ref}] {
 			stale[i] = true
 		}
 	}

@@ -506,14 +506,16 @@ func TestStaleUrgentReplyStillSent(t *testing.T) {
 }
 
 // TestTakenOverRepliesLatestOnly: of two replies to one person that a dead
-// replica held (it may have sent both before it could remove either), a
-// live replica that takes them over sends the later one only: sending both
-// in order would put the older question back for a moment.
+// replica held (it may have sent both before it could remove either) and
+// that go in the same place (the same message tapped), a live replica that
+// takes them over sends the later one only: sending both in order would put
+// the older question back for a moment. Replies that go in places of their
+// own are all sent (TestOutboxSurvivesADeadSender).
 func TestTakenOverRepliesLatestOnly(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t, 1)
 	for id, text := range []string{"hello", "menu"} {
-		if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-two", ID: fmt.Sprint(id), Text: text, LangHints: []string{"en"}}); err != nil {
+		if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-two", ID: fmt.Sprint(id), Text: text, Ref: "tapped-1", LangHints: []string{"en"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
