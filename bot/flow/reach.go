@@ -66,3 +66,15 @@ func (s *Set) reaches(f *Flow, next string, stop func(*Node) bool, seen map[*Nod
 	}
 	return !n.End && s.reaches(f, n.Next, stop, seen)
 }
+
+// AlarmFlows lists the flows that answer danger and self-harm (the
+// alarms' call): their replies are the ones sent late rather than never.
+func (s *Set) AlarmFlows() []string {
+	var out []string
+	for _, a := range []*Alarm{s.Global.Alarms.Danger, s.Global.Alarms.SelfHarm} {
+		if a != nil && a.Call != "" {
+			out = append(out, a.Call)
+		}
+	}
+	return out
+}

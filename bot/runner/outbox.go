@@ -144,9 +144,8 @@ func (o *DeliveryOptions) defaults() {
 //     never one a commit just handed over) is dropped, not sent, when its
 //     person was sent a later reply since (store.Stale), or when a later
 //     reply of the person that goes in the same place (Ref) is taken over
-//     with it: the person has
-//     moved on, and an old edit would put an earlier question and its
-//     buttons back in place of the current one. This drops a reply that
+//     with it: the person has moved on, and an old edit would put an
+//     earlier question and its buttons back in place of the current one. This drops a reply that
 //     was never sent too, if a later one was; the later reply was made from
 //     the session that includes it. Queue operations are never stale.
 //   - The one window left is a send the provider accepted just before the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,16 +95,11 @@ func eraseCommand(set *flow.Set) (string, error) {
 // urgentReplies reports the replies that answer an alarm: those that offer
 // the choices of a flow an alarm opens. They are never made neutral.
 func urgentReplies(set *flow.Set) func(bot.Reply) bool {
-	flows := map[string]bool{}
-	for _, a := range []*flow.Alarm{set.Global.Alarms.Danger, set.Global.Alarms.SelfHarm} {
-		if a != nil {
-			flows[a.Call] = true
-		}
-	}
+	flows := set.AlarmFlows()
 	return func(r bot.Reply) bool {
 		for _, c := range r.Choices {
 			id, _, _ := strings.Cut(c.ID, "/") // flow.ChoiceID: flow/node/key
-			if flows[id] {
+			if slices.Contains(flows, id) {
 				return true
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/helpline/helpline/bot/flow"
@@ -13,7 +14,7 @@ import (
 // unasked, or that erase the person. The stateless bots the helpline is
 // measured against never hold anyone in a queue; a user held there would
 // wait for a reply that does not come.
-var avoided, alarmFlows = func() (map[string]bool, map[string]bool) {
+var avoided, alarmFlows = func() (map[string]bool, []string) {
 	set, err := flow.Load(flows.FS())
 	if err != nil {
 		panic("loadtg: the shipped flows do not load: " + err.Error())
@@ -22,13 +23,7 @@ var avoided, alarmFlows = func() (map[string]bool, map[string]bool) {
 	for _, id := range set.ChoicesReaching(func(n *flow.Node) bool { return n.Handoff != nil || n.Erase }) {
 		out[id] = true
 	}
-	alarms := map[string]bool{}
-	for _, a := range []*flow.Alarm{set.Global.Alarms.Danger, set.Global.Alarms.SelfHarm} {
-		if a != nil {
-			alarms[a.Call] = true
-		}
-	}
-	return out, alarms
+	return out, set.AlarmFlows()
 }()
 
 // safeMoves splits a reply's buttons into those a user may tap, and says
@@ -42,7 +37,7 @@ func safeMoves(buttons, texts []string, noAlarms bool) (taps, typed []string) {
 	typed = texts
 	for _, b := range buttons {
 		flowID, _, _ := strings.Cut(b, "/") // flow.ChoiceID: flow/node/key
-		if avoided[b] || noAlarms && alarmFlows[flowID] {
+		if avoided[b] || noAlarms && slices.Contains(alarmFlows, flowID) {
 			typed = []string{"menu"}
 			continue
 		}
