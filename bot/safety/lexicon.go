@@ -95,13 +95,15 @@ func (c *compiler) file(lang, name string, src []byte) {
 			if entry = strings.TrimSpace(entry); entry == "" {
 				continue
 			}
-			seq, err := c.sequence(entry, false)
-			if err != nil {
-				c.errorf("[words] %s, %q: %v", key, entry, err)
-				continue
+			for _, spelt := range spellings(entry) {
+				seq, err := c.sequence(spelt, false)
+				if err != nil {
+					c.errorf("[words] %s, %q: %v", key, entry, err)
+					break
+				}
+				l.addEntry(seq)
 			}
 			n++
-			l.addEntry(seq)
 		}
 		if n == 0 {
 			c.errorf("[words] %s is empty", key)
@@ -121,29 +123,53 @@ func (c *compiler) section(k kind, rules map[string]string) {
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			r := rule{kind: k, name: k.String() + "." + key, lang: c.lang}
-			for _, p := range strings.Split(line, "&") {
-				seq, err := c.sequence(strings.TrimSpace(p), true)
-				if err == nil && !required(seq) {
-					err = errors.New("every part needs a word that is not optional")
-				}
-				if err != nil {
-					c.errorf("[%s] %s, line %d: %v", sectionName(k), key, n+1, err)
-					r.parts = nil
+			for _, spelt := range spellings(line) {
+				if !c.rule(k, key, n+1, spelt) {
 					break
 				}
-				r.parts = append(r.parts, c.part(seq))
-			}
-			if k == not && len(r.parts) > 1 {
-				c.errorf("[not] %s, line %d: a not rule is one part, without &", key, n+1)
-				continue
-			}
-			if r.parts != nil {
-				c.add(r)
 			}
 		}
 	}
 }
+
+// rule compiles one line of a section, and reports whether it could.
+func (c *compiler) rule(k kind, key string, line int, src string) bool {
+	r := rule{kind: k, name: k.String() + "." + key, lang: c.lang}
+	for _, p := range strings.Split(src, "&") {
+		seq, err := c.sequence(strings.TrimSpace(p), true)
+		if err == nil && !required(seq) {
+			err = errors.New("every part needs a word that is not optional")
+		}
+		if err != nil {
+			c.errorf("[%s] %s, line %d: %v", sectionName(k), key, line, err)
+			return false
+		}
+		r.parts = append(r.parts, c.part(seq))
+	}
+	if k == not && len(r.parts) > 1 {
+		c.errorf("[not] %s, line %d: a not rule is one part, without &", key, line)
+		return false
+	}
+	c.add(r)
+	return true
+}
+
+// spellings returns the ways a lexicon entry is typed. Folding takes the
+// marks off Latin letters, so š and č are s and c; but Cyrillic ш and ч are
+// spelt sh and ch, as Russian, Ukrainian and Bulgarian are typed in Latin
+// letters. A word written with š or č (Serbian, Lithuanian, Latvian) is
+// therefore also compiled with sh and ch in their place, so that its
+// Cyrillic spelling (šef, шеф) and a Latin one typed the Cyrillic way
+// (shef) match it too. ž and ц need no second spelling: zh and ts fold to
+// z and c.
+func spellings(entry string) []string {
+	if !strings.ContainsAny(entry, "šŠčČ") {
+		return []string{entry}
+	}
+	return []string{entry, digraphs.Replace(entry)}
+}
+
+var digraphs = strings.NewReplacer("š", "sh", "Š", "sh", "č", "ch", "Č", "ch")
 
 func sectionName(k kind) string { return k.String() }
 

@@ -250,6 +250,21 @@ func TestDiacriticsFold(t *testing.T) {
 	}
 }
 
+// TestCaronsMatchCyrillic: a word written with š or č matches its Serbian
+// Cyrillic spelling, whose ш and ч are spelt sh and ch, and both ways of
+// typing it in Latin letters.
+func TestCaronsMatchCyrillic(t *testing.T) {
+	d := detector(t, map[string]string{"sr.toml": "[words]\nboss = \"šef | čika\"\n[danger]\nviolence = '''\n{boss} me tuče\n'''\n"})
+	for _, text := range []string{"šef me tuče", "шеф ме туче", "sef me tuce", "shef me tuche", "ŠEF ME TUČE", "чика ме туче", "cika me tuche"} {
+		if a := d.Detect(text); a.Danger != "danger.violence" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
+	if a := d.Detect("шеф ме воли"); a.Danger != "" {
+		t.Errorf("Detect(шеф ме воли) = %+v", a)
+	}
+}
+
 // TestYoFolds: ё, written е or typed yo, jo or io, is one letter.
 func TestYoFolds(t *testing.T) {
 	d := detector(t, map[string]string{"ru.toml": "[danger]\nviolence = '''\nменя бьёт\n'''\n"})
