@@ -220,8 +220,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // Drain), removes what was sent, and returns.
 func (d *Delivery) Run(ctx context.Context) error {
 	beat := d.heartbeat(ctx)
-	if err := d.box.EnsureGroups(ctx); err != nil {
-		return err
+	// The groups let a commit hand its entries over at once. A Redis that
+	// does not answer yet must not stop delivery: each partition's reader
+	// makes its group when it finds none (store.ReadOutbox).
+	if err := d.box.EnsureGroups(ctx); err != nil && ctx.Err() == nil {
+		d.log.Warn("outbox groups not made yet: the readers make them once Redis answers", "err", err)
 	}
 	// The remover outlives the senders, so that every entry sent, even in
 	// the drain after ctx ends, is removed.

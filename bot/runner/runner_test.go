@@ -545,3 +545,44 @@ func TestTakenOverRepliesLatestOnly(t *testing.T) {
 		t.Fatalf("sent %d replies %q, want the later one only", len(got), got)
 	}
 }
+
+// TestDeliveryStartsBeforeRedis starts delivery while Redis is down, as a
+// replica that starts first may: it must not give up, and sends what is
+// committed once Redis answers.
+func TestDeliveryStartsBeforeRedis(t *testing.T) {
+	ctx := context.Background()
+	srv, err := redistest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	rdb := srv.Client()
+	t.Cleanup(func() { rdb.Close() })
+	f := setup(t, 2)
+	f.st = store.New(rdb, store.Options{Partitions: 2})
+	f.disp = f.dispatcher(nil, 0)
+	srv.Kill()
+	s := &sender{}
+	d := fastDelivery(f, s, "a", time.Minute)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var runErr error
+	go func() { runErr = d.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-done:
+		t.Fatalf("delivery stopped while Redis was down: %v", runErr)
+	case <-time.After(3 * time.Second): // longer than the client's retries take to give up
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.disp.Handle(ctx, bot.Inbound{Channel: bot.Web, Address: "tok-late-redis", ID: "1", Text: "hi", LangHints: []string{"en"}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(s.texts()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent within 10s of Redis answering")
+		}
+	}
+}

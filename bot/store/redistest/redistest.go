@@ -151,6 +151,24 @@ func (s *Server) Kill() {
 	s.cmd.Wait()
 }
 
+// Restart kills the server if it runs and starts it again on the same
+// port, with the same arguments: what it held is gone unless those
+// arguments keep it on disk.
+func (s *Server) Restart() error {
+	s.Kill()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cmd := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	dieWithParent(cmd)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("restart %s: %w", filepath.Base(s.cmd.Path), err)
+	}
+	go s.log.drain(stdout)
+	s.cmd, s.killed = cmd, false
+	return s.wait()
+}
+
 // Killed reports whether Kill was called.
 func (s *Server) Killed() bool {
 	s.mu.Lock()
