@@ -73,8 +73,15 @@ type harness struct {
 
 func newHarness(t *testing.T, edit func(*Options)) *harness {
 	t.Helper()
+	return newHarnessOn(t, redisServer, edit)
+}
+
+// newHarnessOn is newHarness over the Redis srv: a test that stops its
+// Redis has one of its own.
+func newHarnessOn(t *testing.T, srv *redistest.Server, edit func(*Options)) *harness {
+	t.Helper()
 	engine, cat := flowtest.Shipped(t)
-	rdb := redisServer.Client()
+	rdb := srv.Client()
 	t.Cleanup(func() { rdb.Close() })
 	st := store.New(rdb, store.Options{Prefix: strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), Partitions: 4})
 	keys, err := secret.New([]byte("twilio tests use this secret, 32+ bytes"))
@@ -109,10 +116,13 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 		runner.DeliveryOptions{Consumer: "test", Backoff: time.Millisecond, Block: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	held := make(chan struct{})
 	go func() { delivery.Run(ctx); close(done) }()
+	go func() { h.ch.Run(ctx); close(held) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		<-held
 		h.checkLogs()
 	})
 	return h
@@ -145,15 +155,21 @@ func (h *harness) send(from, text string) string {
 // sendAs posts a message with a given MessageSid: Twilio's redelivery.
 func (h *harness) sendAs(sid, from, text string) {
 	h.t.Helper()
+	if status := h.postMessage(sid, from, text); status != http.StatusOK {
+		h.t.Fatalf("message %q: status %d", text, status)
+	}
+}
+
+// postMessage posts a message and returns the webhook's status.
+func (h *harness) postMessage(sid, from, text string) int {
+	h.t.Helper()
 	h.secret[from] = "number"
 	h.secret[strings.TrimPrefix(from, "whatsapp:+")] = "number"
 	if len(text) >= 5 {
 		h.secret[text] = "text"
 	}
 	form := url.Values{"MessageSid": {sid}, "AccountSid": {testSID}, "From": {from}, "To": {"+3725550000"}, "Body": {text}, "NumMedia": {"0"}}
-	if resp := h.post(inboundPath, form); resp.StatusCode != http.StatusOK {
-		h.t.Fatalf("message %q: status %d", text, resp.StatusCode)
-	}
+	return h.post(inboundPath, form).StatusCode
 }
 
 // reply waits for the next message the bot sends to a number.

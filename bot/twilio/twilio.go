@@ -106,9 +106,11 @@ type Channel struct {
 	rest      *rest
 	statusURL string
 	limits    map[bot.Channel]*rate.Limiter
+	hold      *hold // messages not handed on yet
 }
 
-// New makes the channel. It does no I/O.
+// New makes the channel. It does no I/O. Run hands on the messages the
+// webhook could not.
 func New(d Dispatcher, st Store, words Words, log *slog.Logger, opts Options) (*Channel, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
@@ -124,6 +126,7 @@ func New(d Dispatcher, st Store, words Words, log *slog.Logger, opts Options) (*
 		rest:      &rest{accountSID: opts.AccountSID, authToken: opts.AuthToken, base: base, transport: opts.Transport, timeout: opts.Timeout},
 		statusURL: opts.PublicURL + statusPath,
 		limits:    map[bot.Channel]*rate.Limiter{},
+		hold:      newHold(),
 	}
 	for _, ch := range []bot.Channel{bot.SMS, bot.WhatsApp} {
 		c.limits[ch] = rate.NewLimiter(rate.Limit(opts.Rate), 1)

@@ -20,7 +20,9 @@ const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
 
 // inbound takes a person's message. It answers 200 only once the message is
 // committed (or was seen before), so that a failure before that leaves
-// Twilio's retry, if any, to bring it again.
+// Twilio's retry, if any, to bring it again. A message that failed is also
+// held and handed on again by Run (hold.go), and so is one that comes while
+// earlier ones of the person are held, behind them.
 func (c *Channel) inbound(w http.ResponseWriter, r *http.Request) {
 	p, ok := c.verified(w, r)
 	if !ok {
@@ -32,13 +34,29 @@ func (c *Channel) inbound(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	if err := c.take(r.Context(), in, p["OptOutType"]); err != nil {
-		c.log.Error("twilio message not handled", "pid", c.d.PersonID(in), "err", err)
-		http.Error(w, "try again", http.StatusServiceUnavailable)
+	pid := c.d.PersonID(in)
+	m := heldMessage{in: in, optOut: p["OptOutType"], since: time.Now()}
+	if c.hold.waiting(pid) {
+		c.holdBack(w, pid, m)
+		return
+	}
+	if err := c.take(r.Context(), in, m.optOut); err != nil {
+		c.log.Error("twilio message not handled", "pid", pid, "err", err)
+		c.holdBack(w, pid, m)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	io.WriteString(w, emptyTwiML)
+}
+
+// holdBack holds a message that is not handed on yet and answers 503: the
+// message is in this replica's memory only, and Twilio's retry, if any,
+// may still bring it to one that can take it now.
+func (c *Channel) holdBack(w http.ResponseWriter, pid string, m heldMessage) {
+	if !c.hold.add(pid, m) {
+		c.log.Error("twilio message not held: the hold is full", "pid", pid, "held", maxHeld)
+	}
+	http.Error(w, "try again", http.StatusServiceUnavailable)
 }
 
 // take hands a message on, after STOP and START: STOP marks the person

@@ -26,6 +26,7 @@ func setupTwilio(w *wiring) error {
 		return err
 	}
 	ch.Routes(w.mux)
+	w.background = append(w.background, ch.Run)
 	w.senders[bot.SMS] = ch
 	w.senders[bot.WhatsApp] = ch
 	w.log.Info("twilio serving", "webhook", opts.PublicURL+"/twilio/sms", "status_callback", opts.PublicURL+"/twilio/status", "neutral", opts.Neutral)
