@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,7 @@ func openRedis(rawURL string, pool int, log *slog.Logger) (redis.UniversalClient
 	if err != nil {
 		return nil, nil, fmt.Errorf("HELPLINE_REDIS_URL: %w", err)
 	}
+	redis.SetLogger(clientLog{log})
 	q := u.Query()
 	var rdb redis.UniversalClient
 	switch {
@@ -62,6 +64,16 @@ func openRedis(rawURL string, pool int, log *slog.Logger) (redis.UniversalClient
 		rdb = redis.NewClient(o)
 	}
 	return rdb, func() { rdb.Close() }, nil
+}
+
+// clientLog puts what go-redis itself logs (a dial that failed, a
+// connection dropped) in the helpline's log at debug level, rather than as
+// lines of its own on stderr: in an outage it says every few milliseconds
+// what the helpline's own log says once.
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client", "said", fmt.Sprintf(format, v...))
 }
 
 // embeddedRedis runs miniredis in this process, its clock following the
