@@ -78,6 +78,7 @@ type config struct {
 	api      string
 	profile  string // a directory for CPU profiles
 	cpuprof  string // the ceiling's CPU profile
+	commands bool   // report the Redis commands each target ran
 
 	chaos       bool
 	kills       int
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.rounds, "rounds", 2, "how many turns the targets take, each with its share of -duration and -single, in ABBA order, so that a slow spell of a shared machine falls on every target")
 	fs.StringVar(&c.targets, "targets", "", "what to measure, in order (default: ceiling, helpline, and each -external)")
 	fs.StringVar(&c.mode, "mode", "webhook", "how updates reach the bots: webhook (posted to each), polling (queued in the fake Bot API for getUpdates, in batches of up to 100), or both in one sitting: polling,webhook")
-	fs.Func("external", "NAME=COMMAND: also measure a bot this repository does not hold, run as COMMAND (split at spaces, no shell); it reads the fake Bot API's root from LOADTG_API_ROOT, the token from LOADTG_TOKEN, the mode from LOADTG_MODE and the webhook secret from LOADTG_WEBHOOK_SECRET, and prints \"loadtg ready\" once it polls, or \"loadtg ready URL\" with its webhook's URL; may be repeated", func(s string) error {
+	fs.Func("external", "NAME=COMMAND: also measure a bot this repository does not hold, run as COMMAND (split at spaces, no shell); it reads the fake Bot API's root from LOADTG_API_ROOT, the token from LOADTG_TOKEN, the mode from LOADTG_MODE, the webhook secret from LOADTG_WEBHOOK_SECRET and an empty Redis it may keep state in from LOADTG_REDIS_URL, and prints \"loadtg ready\" once it polls, or \"loadtg ready URL\" with its webhook's URL; may be repeated", func(s string) error {
 		e, err := parseExternal(s)
 		if err == nil {
 			c.external = append(c.external, e)
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 	fs.StringVar(&c.helpline, "helpline", "", "a built helpline binary (default: build ./cmd/helpline)")
 	fs.StringVar(&c.profile, "profile", "", "a directory to write CPU profiles of the driver and of each target's phases to, for go tool pprof")
+	fs.BoolVar(&c.commands, "redis-commands", false, "also report the Redis commands each target ran per update, and the time Redis spent in them")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "internal: the file the ceiling bot writes its CPU profile to")
 	fs.BoolVar(&c.chaos, "chaos", false, "break things under load instead of measuring speed: kill -9 the helpline, restart, kill and pause Redis; count lost and duplicate replies, reverted edits and the longest silence")
 	fs.IntVar(&c.kills, "kills", 8, "chaos: how often the helpline is killed, per mode")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +29,14 @@ type row struct {
 	redis   time.Duration // the Redis server
 	driver  time.Duration // this process: the users and the fake Bot API
 	missing string        // why a CPU figure is missing
+	// commands counts the Redis commands the target ran, by name, with
+	// the time Redis spent in them.
+	commands map[string]redisCommand
+}
+
+type redisCommand struct {
+	calls int64
+	time  time.Duration
 }
 
 func (r row) perUpdate(d time.Duration) time.Duration {
@@ -91,7 +101,7 @@ func measure(ctx context.Context, c config, stdout io.Writer) error {
 			}
 			slices.Reverse(names) // ABBA: a drift in the machine's speed falls on both
 		}
-		report(stdout, merge(rows), rows, names)
+		report(stdout, merge(rows), rows, names, c.commands)
 	}
 	return nil
 }
@@ -137,6 +147,7 @@ func merge(rows []row) []row {
 			res := *r.res
 			res.latencies = slices.Clone(r.res.latencies)
 			r.res = &res
+			r.commands = maps.Clone(r.commands)
 			out = append(out, r)
 			continue
 		}
@@ -148,6 +159,10 @@ func merge(rows []row) []row {
 		m.cpu += r.cpu
 		m.redis += r.redis
 		m.driver += r.driver
+		for name, c := range r.commands {
+			mc := m.commands[name]
+			m.commands[name] = redisCommand{mc.calls + c.calls, mc.time + c.time}
+		}
 		if r.missing != "" {
 			m.missing = r.missing
 		}
@@ -166,7 +181,10 @@ func (b *bench) start(ctx context.Context, name string, users, round int) (*targ
 	}
 	for _, e := range b.c.external {
 		if e.name == name {
-			return startExternal(e, b.fake.URL, b.dir, b.c.mode)
+			if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+				return nil, err
+			}
+			return startExternal(e, b.fake.URL, b.redis.Addr, b.dir, b.c.mode)
 		}
 	}
 	switch name {
@@ -197,6 +215,7 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 	b.crowd.play(warm, t.webhook, users, b.c.updates)
 	cancel()
 	r := row{target: t.name, users: users}
+	b.rdb.ConfigResetStat(ctx)
 	cpu0, err := t.cpu()
 	redis0 := redistest.CPU(ctx, b.rdb)
 	self0 := selfCPU()
@@ -205,6 +224,7 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 	cancel()
 	r.driver = selfCPU() - self0
 	r.redis = redistest.CPU(ctx, b.rdb) - redis0
+	r.commands = commandStats(ctx, b.rdb)
 	if cpu1, err2 := t.cpu(); err == nil && err2 == nil {
 		r.cpu = cpu1 - cpu0
 	} else {
@@ -217,7 +237,7 @@ func (b *bench) phase(ctx context.Context, t *target, users int, d time.Duration
 // report prints the merged rows, the ratios of the helpline to the ceiling
 // and to every other target, and the throughput ratio of each round, which
 // shows the machine's noise.
-func report(w io.Writer, rows, rounds []row, names []string) {
+func report(w io.Writer, rows, rounds []row, names []string, commands bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tusers\tupdates\tupdates/s\tp50\tp90\tp99\tno reply\tbot CPU/update\tRedis CPU/update\tdriver CPU/update\t")
 	for _, r := range rows {
@@ -274,6 +294,11 @@ func report(w io.Writer, rows, rounds []row, names []string) {
 			fmt.Fprintf(w, "helpline / %s throughput in each round, %d users: %s\n", other, rows[0].users, strings.Join(each, " "))
 		}
 	}
+	if commands {
+		for _, r := range rows {
+			reportCommands(w, r)
+		}
+	}
 	for _, r := range rows {
 		if r.missing != "" {
 			fmt.Fprintf(w, "%s: no CPU figure: %s\n", r.target, r.missing)
@@ -296,3 +321,53 @@ func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond)) }
+
+// commandStats reads the Redis commands run since the last CONFIG
+// RESETSTAT, by name, with the time spent in them.
+func commandStats(ctx context.Context, rdb *redis.Client) map[string]redisCommand {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil
+	}
+	out := map[string]redisCommand{}
+	for line := range strings.SplitSeq(info, "\n") {
+		// cmdstat_evalsha:calls=12,usec=340,usec_per_call=28.33,...
+		name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
+		name, isCmd := strings.CutPrefix(name, "cmdstat_")
+		if !ok || !isCmd || name == "info" || name == "config|resetstat" {
+			continue
+		}
+		var c redisCommand
+		for field := range strings.SplitSeq(stats, ",") {
+			k, v, _ := strings.Cut(field, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				c.calls = n
+			case "usec":
+				c.time = time.Duration(n) * time.Microsecond
+			}
+		}
+		out[name] = c
+	}
+	return out
+}
+
+// reportCommands prints the Redis commands of a row per update, the
+// busiest first.
+func reportCommands(w io.Writer, r row) {
+	if len(r.commands) == 0 || r.res.updates == 0 {
+		return
+	}
+	names := slices.Collect(maps.Keys(r.commands))
+	slices.SortFunc(names, func(a, b string) int { return int(r.commands[b].time - r.commands[a].time) })
+	fmt.Fprintf(w, "Redis commands per update, %s with %d user(s):", r.target, r.users)
+	for _, name := range names {
+		c := r.commands[name]
+		if float64(c.calls)/float64(r.res.updates) < 0.005 {
+			continue // the odd call: a claim, a ping
+		}
+		fmt.Fprintf(w, " %s %.2f (%.1fµs)", name, float64(c.calls)/float64(r.res.updates), float64(c.time)/float64(time.Microsecond)/float64(r.res.updates))
+	}
+	fmt.Fprintln(w)
+}

@@ -108,10 +108,12 @@ func parseExternal(s string) (external, error) {
 // startExternal runs an external bot. It finds the fake Bot API's root in
 // LOADTG_API_ROOT (methods are at ROOT/botTOKEN/METHOD), the token in
 // LOADTG_TOKEN, the mode in LOADTG_MODE, and in webhook mode the secret in
-// LOADTG_WEBHOOK_SECRET. It prints "loadtg ready" once it polls, or
+// LOADTG_WEBHOOK_SECRET. A bot that keeps state may keep it in the empty
+// Redis at LOADTG_REDIS_URL, whose CPU is counted as the helpline's is. It
+// prints "loadtg ready" once it polls, or
 // "loadtg ready http://127.0.0.1:PORT/PATH" with its webhook's URL.
-func startExternal(e external, api, dir, mode string) (*target, error) {
-	env := append(os.Environ(), "LOADTG_API_ROOT="+api, "LOADTG_TOKEN="+fakeToken, "LOADTG_MODE="+mode, "LOADTG_WEBHOOK_SECRET="+webhookSecret)
+func startExternal(e external, api, redisAddr, dir, mode string) (*target, error) {
+	env := append(os.Environ(), "LOADTG_API_ROOT="+api, "LOADTG_TOKEN="+fakeToken, "LOADTG_MODE="+mode, "LOADTG_WEBHOOK_SECRET="+webhookSecret, "LOADTG_REDIS_URL=redis://"+redisAddr+"/0")
 	return start(e.name, exec.Command(e.args[0], e.args[1:]...), env, dir, "loadtg ready", mode == "webhook")
 }
 
