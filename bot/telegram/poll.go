@@ -24,6 +24,8 @@ const answerTimeout = 10 * time.Second
 // committed, beside the next getUpdates rather than before it: the offset
 // needs only the commits. poll returns once every answer is made.
 func (c *Channel) poll(ctx context.Context) {
+	work := newWorkers()
+	defer work.stop()
 	var answers sync.WaitGroup
 	defer answers.Wait()
 	back := backoff{}
@@ -46,7 +48,7 @@ func (c *Channel) poll(ctx context.Context) {
 			}
 			continue
 		}
-		next, ok := c.batch(context.WithoutCancel(ctx), raws, &answers)
+		next, ok := c.batch(context.WithoutCancel(ctx), raws, work, &answers)
 		if next > offset {
 			offset = next
 		}
@@ -61,7 +63,7 @@ func (c *Channel) poll(ctx context.Context) {
 // batch handles one batch of updates: each chat's in order, the chats at
 // once. It returns the offset to confirm, and whether every update was
 // committed. The answers to the taps committed go on in answers.
-func (c *Channel) batch(ctx context.Context, raws []json.RawMessage, answers *sync.WaitGroup) (int64, bool) {
+func (c *Channel) batch(ctx context.Context, raws []json.RawMessage, work *workers, answers *sync.WaitGroup) (int64, bool) {
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
 	chats := map[int64][]event{}
@@ -82,8 +84,10 @@ func (c *Channel) batch(ctx context.Context, raws []json.RawMessage, answers *sy
 	failed := int64(-1)
 	var wg sync.WaitGroup
 	for _, chat := range order {
-		wg.Go(func() {
-			if id, ok := c.chatUpdates(ctx, chats[chat], answers); !ok {
+		wg.Add(1)
+		work.Go(func() {
+			defer wg.Done()
+			if id, ok := c.chatUpdates(ctx, chats[chat], work, answers); !ok {
 				mu.Lock()
 				if failed < 0 || id < failed {
 					failed = id
@@ -106,13 +110,17 @@ func (c *Channel) batch(ctx context.Context, raws []json.RawMessage, answers *sy
 // that fails; it returns that update's ID. A tap is answered once it is
 // committed, in answers, so that neither the chat's next update nor the
 // batch waits for the answer.
-func (c *Channel) chatUpdates(ctx context.Context, evs []event, answers *sync.WaitGroup) (int64, bool) {
+func (c *Channel) chatUpdates(ctx context.Context, evs []event, work *workers, answers *sync.WaitGroup) (int64, bool) {
 	for _, ev := range evs {
 		if err := c.handle(ctx, ev); err != nil {
 			return ev.update, false
 		}
 		if ev.callback != "" {
-			answers.Go(func() { c.answerTap(ev.callback) })
+			answers.Add(1)
+			work.Go(func() {
+				defer answers.Done()
+				c.answerTap(ev.callback)
+			})
 		}
 	}
 	return 0, true
