@@ -105,6 +105,9 @@ type answer struct {
 const notModified = "Bad Request: message is not modified"
 
 // skipped is a JSON value that is read past and not kept.
+// okAnswer is how the Bot API's answer to a call that succeeded begins.
+var okAnswer = []byte(`{"ok":true,`)
+
 type skipped struct{}
 
 func (*skipped) UnmarshalJSON([]byte) error { return nil }
@@ -140,6 +143,13 @@ func (c client) exchange(req *http.Request, result any) (*http.Response, error) 
 		return nil, &Error{Method: method, Status: resp.StatusCode, cause: contextCause(err)}
 	}
 	if result == nil {
+		if bytes.HasPrefix(body, okAnswer) && resp.StatusCode == http.StatusOK {
+			// A success whose result is not needed (an edit, the answer
+			// to a tap): the Bot API writes "ok" first, so the rest, an
+			// edited message with its keyboard, need not be read.
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			return resp, nil
+		}
 		result = &skipped{}
 	}
 	// A result that does not decode still counts as a success when the
