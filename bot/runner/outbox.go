@@ -218,7 +218,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // Run delivers until ctx ends, then lets sends in flight finish (for at most
 // Drain), removes what was sent, and returns.
-func (d *Delivery) Run(ctx context.Context) error {
+func (d *Delivery) Run(ctx context.Context) {
 	beat := d.heartbeat(ctx)
 	// The groups let a commit hand its entries over at once. A Redis that
 	// does not answer yet must not stop delivery: each partition's reader
@@ -240,7 +240,6 @@ func (d *Delivery) Run(ctx context.Context) error {
 	close(sent)
 	remover.Wait()
 	beat()
-	return nil
 }
 
 // take keeps, of msgs, the entries this replica does not hold already, and

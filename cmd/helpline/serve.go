@@ -114,11 +114,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	for _, f := range w.background {
 		wg.Go(func() { f(work) })
 	}
-	wg.Go(func() {
-		if err := delivery.Run(work); err != nil {
-			log.Error("delivery stopped", "err", err)
-		}
-	})
+	wg.Go(func() { delivery.Run(work) })
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if msrv != nil {
