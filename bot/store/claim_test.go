@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -59,6 +60,53 @@ func TestStaleAfterALaterReplyIsSent(t *testing.T) {
 	}
 	if n, _ := st.PersonKeys(ctx, "gone"); n != 0 {
 		t.Fatalf("a removal made %d keys of an erased person", n)
+	}
+}
+
+// TestOwnSentRecordedByOwnCommit: a reply sent to the committing person is
+// recorded as the last one sent to them whatever the commit's outcome:
+// committed, a duplicate, or a conflict.
+func TestOwnSentRecordedByOwnCommit(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, store.Options{Partitions: 1})
+	if err := st.EnsureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, outcome := range []store.Outcome{store.Committed, store.Duplicate, store.Conflict} {
+		pid := fmt.Sprint("p", outcome)
+		var sent []store.Message
+		version := int64(0)
+		for _, m := range []string{"m1", "m2"} {
+			// The commit also hands over what the earlier rounds left.
+			_, msgs, err := st.CommitClaim(ctx, commit(pid, pid+m, version, "s"), "me")
+			if err != nil || len(msgs) == 0 || msgs[len(msgs)-1].PID != pid {
+				t.Fatalf("%v: commit %s: %v %v", outcome, m, msgs, err)
+			}
+			sent = append(sent, msgs[len(msgs)-1])
+			version = sent[len(sent)-1].Seq
+		}
+		c := commit(pid, pid+"m3", version, "s")
+		switch outcome {
+		case store.Duplicate:
+			c.MsgID = pid + "m2"
+		case store.Conflict:
+			c.Version = version - 1
+		}
+		c.Done = []store.Sent{{ID: sent[1].ID, PID: pid, Seq: sent[1].Seq}}
+		if o, err := st.Commit(ctx, c); o != outcome || err != nil {
+			t.Fatalf("commit: %v %v, want %v", o, err, outcome)
+		}
+		got, err := st.Stale(ctx, sent)
+		if err != nil || !slices.Equal(got, []bool{true, false}) {
+			t.Fatalf("%v: stale %v %v, want the first reply stale after the second was sent", outcome, got, err)
+		}
+		if c.MsgID = pid + "m4"; outcome == store.Conflict {
+			// The session kept its lifetime and its version.
+			c.Version, c.Done = version, nil
+			if o, err := st.Commit(ctx, c); o != store.Committed || err != nil {
+				t.Fatalf("commit after the conflict: %v %v", o, err)
+			}
+		}
 	}
 }
 

@@ -118,23 +118,32 @@ type CaseWrite struct {
 // person's hash tag.
 //
 // KEYS: session, marks of messages seen, outbox, stats, the bitmap of
-// messages seen (the marks again when unused), the sessions of the people
-// finished entries were sent to (doneKeys), then either the case hash and
-// the transcript (a case write) or the other keys of the person (an
-// erase).
+// messages seen (the marks again when unused), the sessions of the other
+// people finished entries were sent to (doneArgs), then either the case
+// hash and the transcript (a case write) or the other keys of the person
+// (an erase).
 // ARGV: version, session ("" erases), address, session TTL, message ID
 // (its mark, then, for a message marked by a bit, a space and the bit), now,
 // dedupe TTL, stats TTL, pid, claiming consumer ("" for none), start
 // version of a new session, the number of finished outbox entries, the
 // number of their sessions, and per entry its ID, the index of its session
-// among them (0 for none) and its sequence number, then the case write (mark op: "" leave, "s" set, "d" delete; mark;
-// kept; case TTL; number of field pairs, the pairs; transcript who, line),
-// then the number of entries and 4 values per entry (channel, reply, ref,
-// final), then counter names.
+// among them (0 for none, -1 for the committing person) and its sequence
+// number, then the case write (kept; case TTL; number of field pairs, the
+// pairs; number of transcript lines, who and line of each), then the number
+// of entries and 5 values per entry (channel, reply, ref, final, queue
+// operation), then counter names.
 var commitScript = redis.NewScript(sessionLua + doneLua + `
 local nd, nk = tonumber(ARGV[12]), tonumber(ARGV[13])
-done(KEYS[3], 5, 14, nd)
+-- What was sent to the committing person is recorded with their session:
+-- when the commit writes it, or else before it returns.
+local own = done(KEYS[3], 5, 14, nd)
 local kb = 5 + nk -- where the case or erase keys begin
+local function duplicate()
+  if own > 0 then
+    recordSent(KEYS[1], own)
+  end
+  return 0
+end
 local msg = ARGV[5]
 local now = tonumber(ARGV[6])
 local bit
@@ -148,17 +157,18 @@ if bit then
   -- A bitmap is made whole at once: one grown bit by bit takes twice the
   -- memory. It lives as the marks do.
   if redis.call('ZSCORE', KEYS[2], msg) then
-    return 0
+    return duplicate()
   end
-  if redis.call('EXISTS', KEYS[5]) == 0 then
-    redis.call('SET', KEYS[5], string.rep('\0', 512))
+  -- EXPIRE answers 0 when there is no bitmap yet: one call both keeps the
+  -- bitmap alive and tells whether it must be made.
+  if redis.call('EXPIRE', KEYS[5], ARGV[7]) == 0 then
+    redis.call('SET', KEYS[5], string.rep('\0', 512), 'EX', ARGV[7])
   end
   if redis.call('SETBIT', KEYS[5], bit, 1) == 1 then
-    return 0
+    return duplicate()
   end
-  redis.call('EXPIRE', KEYS[5], ARGV[7])
 elseif msg ~= '' and redis.call('ZADD', KEYS[2], 'NX', now, msg) == 0 then
-  return 0
+  return duplicate()
 end
 local cur = getSession(KEYS[1])
 local v = cur and cur.v or 0
@@ -167,6 +177,10 @@ if v ~= tonumber(ARGV[1]) then
     redis.call('SETBIT', KEYS[5], bit, 0)
   elseif msg ~= '' then
     redis.call('ZREM', KEYS[2], msg)
+  end
+  if cur and cur.ls < own then
+    cur.ls = own
+    putSession(KEYS[1], cur)
   end
   return -1
 end
@@ -197,7 +211,7 @@ else
   if kept == '' then
     kept = cur and cur.k or ''
   end
-  putSession(KEYS[1], {v = nv, ls = cur and cur.ls or 0, a = ARGV[3], k = kept, d = ARGV[2]}, ARGV[4])
+  putSession(KEYS[1], {v = nv, ls = cur and math.max(cur.ls, own) or 0, a = ARGV[3], k = kept, d = ARGV[2]}, ARGV[4])
   if msg ~= '' and not bit then
     -- Marks older than the TTL go every 16th commit: a few more marks
     -- kept for a while cost less than a call on every commit.
@@ -274,6 +288,34 @@ func (s *Store) Commit(ctx context.Context, c Commit) (Outcome, error) {
 // round trip, as ReadOutbox would: the committing replica sends them at once
 // instead of waiting for its reader to wake.
 func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Outcome, []Message, error) {
+	if len(c.Done) > MaxDone {
+		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
+	}
+	part := s.keys.partition(c.PID)
+	keys, args := s.commitArgs(c, consumer)
+	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Result()
+	if err != nil {
+		return 0, nil, fmt.Errorf("commit: %w", err)
+	}
+	switch res := res.(type) {
+	case int64:
+		switch res {
+		case 1:
+			return Committed, nil, nil
+		case 0:
+			return Duplicate, nil, nil
+		}
+		return Conflict, nil, nil
+	case []any:
+		if len(res) == 2 {
+			return Committed, claimed(part, c, res[1]), nil
+		}
+	}
+	return 0, nil, fmt.Errorf("commit: unexpected answer %T", res)
+}
+
+// commitArgs makes the keys and arguments of commitScript for c.
+func (s *Store) commitArgs(c Commit, consumer string) ([]string, []any) {
 	part := s.keys.partition(c.PID)
 	msg, bits := c.MsgID, s.keys.marks(c.PID)
 	if c.Seen != nil {
@@ -281,10 +323,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 		bits = s.keys.seen(part, c.Seen.Window)
 	}
 	keys := []string{s.keys.session(c.PID), s.keys.marks(c.PID), s.keys.outbox(part), s.keys.stats(part, c.Now), bits}
-	if len(c.Done) > MaxDone {
-		return 0, nil, fmt.Errorf("commit: %d finished entries, at most %d", len(c.Done), MaxDone)
-	}
-	keys, done := s.doneArgs(keys, c.Done)
+	keys, done := s.doneArgs(keys, c.Done, c.PID)
 	var extra []string
 	switch {
 	case c.Session == nil:
@@ -310,25 +349,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	for _, name := range c.Counts {
 		args = append(args, name)
 	}
-	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Result()
-	if err != nil {
-		return 0, nil, fmt.Errorf("commit: %w", err)
-	}
-	switch res := res.(type) {
-	case int64:
-		switch res {
-		case 1:
-			return Committed, nil, nil
-		case 0:
-			return Duplicate, nil, nil
-		}
-		return Conflict, nil, nil
-	case []any:
-		if len(res) == 2 {
-			return Committed, claimed(part, c, res[1]), nil
-		}
-	}
-	return 0, nil, fmt.Errorf("commit: unexpected answer %T", res)
+	return keys, args
 }
 
 // claimed reads the entries XREADGROUP returned inside the commit script:

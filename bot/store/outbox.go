@@ -126,26 +126,36 @@ func (s *Store) Done(ctx context.Context, part int, ids ...string) error {
 // number sent ("ls"). A session that is gone (erased, expired) is not made
 // again. done(out, kbase, a, nd): out is the stream, the sessions are
 // KEYS[kbase+k], and the nd entries are triples from ARGV[a] on (ID, k or 0,
-// sequence number).
+// sequence number). An entry whose k is -1 was sent to the committing person,
+// whose session the commit writes anyway: done leaves their session alone and
+// returns the latest such sequence number (0 for none) for the commit to
+// record (recordSent when the commit writes no session).
 const doneLua = `
+local function recordSent(key, seq)
+  local cur = getSession(key)
+  if cur and cur.ls < seq then
+    cur.ls = seq
+    putSession(key, cur)
+  end
+end
 local function done(out, kbase, a, nd)
+  local own = 0
   if nd == 0 then
-    return
+    return own
   end
   local ids = {}
   for j = 0, nd - 1 do
     local k, seq = tonumber(ARGV[a + 3 * j + 1]), tonumber(ARGV[a + 3 * j + 2])
     ids[j + 1] = ARGV[a + 3 * j]
     if k > 0 then
-      local cur = getSession(KEYS[kbase + k])
-      if cur and cur.ls < seq then
-        cur.ls = seq
-        putSession(KEYS[kbase + k], cur)
-      end
+      recordSent(KEYS[kbase + k], seq)
+    elseif k < 0 and seq > own then
+      own = seq
     end
   end
   redis.call('XACK', out, 'send', unpack(ids))
   redis.call('XDEL', out, unpack(ids))
+  return own
 end
 `
 
@@ -158,14 +168,20 @@ return 1
 `)
 
 // doneArgs appends to keys the session of every person an entry of sent
-// was sent to, once each, and returns the triples doneLua reads.
-func (s *Store) doneArgs(keys []string, sent []Sent) ([]string, []any) {
+// was sent to, once each, and returns the triples doneLua reads. An entry
+// sent to own (the committing person, when not empty) names no session: its
+// index is -1.
+func (s *Store) doneArgs(keys []string, sent []Sent, own string) ([]string, []any) {
 	base := len(keys)
 	index := map[string]int{}
 	args := make([]any, 0, 3*len(sent))
 	for _, e := range sent {
 		k := 0
-		if e.PID != "" {
+		switch {
+		case e.PID == "":
+		case e.PID == own:
+			k = -1
+		default:
 			if k = index[e.PID]; k == 0 {
 				keys = append(keys, s.keys.session(e.PID))
 				k = len(keys) - base
@@ -199,7 +215,7 @@ func (s *Store) doneMany(ctx context.Context, sent map[int][]Sent) error {
 		for part, list := range sent {
 			for len(list) > 0 {
 				n := min(len(list), MaxDone)
-				keys, args := s.doneArgs([]string{s.keys.outbox(part)}, list[:n])
+				keys, args := s.doneArgs([]string{s.keys.outbox(part)}, list[:n], "")
 				doneScript.EvalSha(ctx, p, keys, append([]any{n}, args...)...)
 				list = list[n:]
 			}

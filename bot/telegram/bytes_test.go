@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/helpline/helpline/bot/flow"
 	"github.com/helpline/helpline/bot/telegram/telegramtest"
+	"github.com/helpline/helpline/flows"
 )
 
 // chatSteps is how many updates each person of BenchmarkPersonBytes sends.
@@ -108,9 +110,15 @@ func converse(p *telegramtest.Person, step int) {
 	p.Tap(taps[step%len(taps)])
 }
 
-// avoid are the buttons converse does not tap: they lead to a counsellor,
-// another language or an erase.
-var avoid = []string{"menu/main/0", "menu/main/5", "menu/main/8", "menu/main/9", "someone/ask/3", "helpnow/ways/0"}
+// avoid are the buttons converse does not tap because they lead to a
+// counsellor or an erase, found in the shipped flows.
+var avoid = func() []string {
+	set, err := flow.Load(flows.FS())
+	if err != nil {
+		panic("the shipped flows do not load: " + err.Error())
+	}
+	return set.ChoicesReaching(func(n *flow.Node) bool { return n.Handoff != nil || n.Erase })
+}()
 
 // keysLike returns the keys that match pattern.
 func (h *harness) keysLike(pattern string) []string {
