@@ -101,7 +101,7 @@ func TestOwnSentRecordedByOwnCommit(t *testing.T) {
 			t.Fatalf("%v: stale %v %v, want the first reply stale after the second was sent", outcome, got, err)
 		}
 		if c.MsgID = pid + "m4"; outcome == store.Conflict {
-			// The session kept its lifetime and its version.
+			// The conflict left the session at the version it had.
 			c.Version, c.Done = version, nil
 			if o, err := st.Commit(ctx, c); o != store.Committed || err != nil {
 				t.Fatalf("commit after the conflict: %v %v", o, err)
