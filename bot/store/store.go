@@ -84,12 +84,15 @@ type Store struct {
 	rdb  redis.UniversalClient
 	opts Options
 	keys keys
+	// commits batches the commits made at once (batch.go).
+	commits *scripts
 }
 
 // New wraps a Redis client. It does no I/O.
 func New(rdb redis.UniversalClient, opts Options) *Store {
 	opts.defaults()
-	return &Store{rdb: rdb, opts: opts, keys: keys{prefix: opts.Prefix, partitions: opts.Partitions}}
+	return &Store{rdb: rdb, opts: opts, keys: keys{prefix: opts.Prefix, partitions: opts.Partitions},
+		commits: &scripts{rdb: rdb, script: commitScript}}
 }
 
 // Partition returns the outbox partition of a person.
