@@ -42,6 +42,38 @@ type scriptCall struct {
 	done chan struct{}
 }
 
+// commitBatches keeps the batches of commits: one stream of them on a
+// single Redis or under Sentinel, one per master on a Cluster, so that a
+// master failing over holds up only the commits it serves. Batches still
+// go through the Cluster client, which follows a slot that moved.
+type commitBatches struct {
+	rdb    redis.UniversalClient
+	one    *scripts
+	byNode sync.Map // a master's address: *scripts
+}
+
+func newCommitBatches(rdb redis.UniversalClient) *commitBatches {
+	return &commitBatches{rdb: rdb, one: &scripts{rdb: rdb, script: commitScript}}
+}
+
+// of returns the batches that a commit to key joins.
+func (c *commitBatches) of(ctx context.Context, key string) *scripts {
+	cc, ok := c.rdb.(*redis.ClusterClient)
+	if !ok {
+		return c.one
+	}
+	node, err := cc.MasterForKey(ctx, key)
+	if err != nil {
+		return c.one
+	}
+	addr := node.Options().Addr
+	if b, ok := c.byNode.Load(addr); ok {
+		return b.(*scripts)
+	}
+	b, _ := c.byNode.LoadOrStore(addr, &scripts{rdb: c.rdb, script: commitScript})
+	return b.(*scripts)
+}
+
 // batchTimeout bounds one batch's round trip, since no caller's context
 // does. It is longer than any client timeout go-redis sets by default.
 const batchTimeout = 10 * time.Second

@@ -134,7 +134,9 @@ func TestCommitBatchReloadsScript(t *testing.T) {
 	wg.Go(func() { outcomes[0], errs[0] = st.Commit(ctx, commit("p0", "p0-m", 0, "s")) })
 	<-hold
 	for i := 1; i < len(outcomes); i++ {
-		wg.Go(func() { outcomes[i], errs[i] = st.Commit(ctx, commit(fmt.Sprintf("p%d", i), fmt.Sprintf("p%d-m", i), 0, "s")) })
+		wg.Go(func() {
+			outcomes[i], errs[i] = st.Commit(ctx, commit(fmt.Sprintf("p%d", i), fmt.Sprintf("p%d-m", i), 0, "s"))
+		})
 	}
 	waitFor(t, func() bool { return st.CommitsWaiting() == len(outcomes)-1 })
 	close(release)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,4 +156,73 @@ func queueOnCluster(t *testing.T, st *store.Store) {
 	if w, err := st.Waiting(ctx); err != nil || len(w) != 0 {
 		t.Fatalf("waiting: %v %v", w, err)
 	}
+}
+
+// TestClusterMasterStallHoldsOnlyItsOwn stalls one master of a 3-master
+// Cluster while a commit waits on it: a commit for a person another master
+// serves is made meanwhile, not held behind it in the same batch.
+func TestClusterMasterStallHoldsOnlyItsOwn(t *testing.T) {
+	ctx := context.Background()
+	c, err := redistest.StartCluster(3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rdb := c.Client()
+	defer rdb.Close()
+	st := store.New(rdb, store.Options{Partitions: 16})
+	// Two people whose partitions two different masters serve.
+	masterOf := func(pid string) *redistest.Server {
+		m, err := c.MasterOf(ctx, fmt.Sprintf("{%d}", st.Partition(pid)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	stalled, other := "p0", ""
+	for i := 1; other == ""; i++ {
+		if pid := fmt.Sprintf("p%d", i); masterOf(pid) != masterOf(stalled) {
+			other = pid
+		}
+	}
+	// Both masters have served a commit, so the client knows the slots.
+	for _, pid := range []string{stalled, other} {
+		if got, err := st.Commit(ctx, commit(pid, pid+"-m0", 0, "s1")); got != store.Committed || err != nil {
+			t.Fatalf("commit for %s: %v %v", pid, got, err)
+		}
+	}
+	m := masterOf(stalled)
+	admin := m.Client()
+	defer admin.Close()
+	slept := make(chan error, 1)
+	// Shorter than the node timeout, so the cluster stays up.
+	go func() { slept <- admin.Do(ctx, "DEBUG", "SLEEP", "0.7").Err() }()
+	// The master is asleep once a ping to it goes unanswered.
+	probe := redis.NewClient(&redis.Options{Addr: m.Addr, ReadTimeout: 50 * time.Millisecond, MaxRetries: -1})
+	defer probe.Close()
+	for probe.Ping(ctx).Err() == nil {
+		select {
+		case err := <-slept:
+			t.Fatalf("the master did not stall: DEBUG SLEEP: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var waited atomic.Bool
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		got, err := st.Commit(ctx, commit(stalled, stalled+"-m1", 1, "s2"))
+		waited.Store(true)
+		if got != store.Committed || err != nil {
+			t.Errorf("the commit on the stalled master: %v %v", got, err)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // for that commit to be in flight
+	if got, err := st.Commit(ctx, commit(other, other+"-m1", 1, "s2")); got != store.Committed || err != nil {
+		t.Fatalf("the commit on another master: %v %v", got, err)
+	}
+	if waited.Load() {
+		t.Error("the commit on another master waited for the stalled one")
+	}
+	<-firstDone
 }

@@ -293,7 +293,7 @@ func (s *Store) CommitClaim(ctx context.Context, c Commit, consumer string) (Out
 	}
 	part := s.keys.partition(c.PID)
 	keys, args := s.commitArgs(c, consumer)
-	res, err := s.commits.run(ctx, keys, args...)
+	res, err := s.commits.of(ctx, keys[0]).run(ctx, keys, args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("commit: %w", err)
 	}

@@ -2,7 +2,8 @@ package store
 
 // CommitsWaiting returns how many commits wait for the batch in flight.
 func (s *Store) CommitsWaiting() int {
-	s.commits.mu.Lock()
-	defer s.commits.mu.Unlock()
-	return len(s.commits.waiting)
+	b := s.commits.one
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.waiting)
 }

@@ -85,14 +85,14 @@ type Store struct {
 	opts Options
 	keys keys
 	// commits batches the commits made at once (batch.go).
-	commits *scripts
+	commits *commitBatches
 }
 
 // New wraps a Redis client. It does no I/O.
 func New(rdb redis.UniversalClient, opts Options) *Store {
 	opts.defaults()
 	return &Store{rdb: rdb, opts: opts, keys: keys{prefix: opts.Prefix, partitions: opts.Partitions},
-		commits: &scripts{rdb: rdb, script: commitScript}}
+		commits: newCommitBatches(rdb)}
 }
 
 // Partition returns the outbox partition of a person.

@@ -43,7 +43,9 @@ func StartCluster(masters, replicas int) (*Cluster, error) {
 			// A replica may take over however long ago it last heard its
 			// master: in a test it was in sync a moment before.
 			"--cluster-replica-validity-factor", "0",
-			"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0")
+			"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+			// A test may stall a node with DEBUG SLEEP.
+			"--enable-debug-command", "local")
 		if err != nil {
 			c.Close()
 			return nil, err
