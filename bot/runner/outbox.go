@@ -176,6 +176,13 @@ type Delivery struct {
 	finished [][]store.Sent
 	mine     map[entry]bool
 	wake     chan struct{}
+	// reads counts the reads and claims of entries in flight, and removed
+	// holds the entries removed while one was: a claim that read an entry
+	// just before its removal hands it over just after, when it is no
+	// longer in mine, and it was sent already. It is emptied whenever no
+	// read is in flight, since a read that begins later cannot see them.
+	reads   int
+	removed map[entry]bool
 }
 
 // entry names an outbox entry: two partitions' streams may give the same ID.
@@ -198,6 +205,7 @@ func NewDelivery(box Outbox, keys *secret.Keys, senders map[bot.Channel]bot.Send
 	d.handed = make([]chan []store.Message, box.Partitions())
 	d.finished = make([][]store.Sent, box.Partitions())
 	d.mine = map[entry]bool{}
+	d.removed = map[entry]bool{}
 	d.wake = make(chan struct{}, 1)
 	for p := range d.handed {
 		d.handed[p] = make(chan []store.Message, 256)
@@ -247,22 +255,46 @@ func (d *Delivery) Run(ctx context.Context) {
 func (d *Delivery) take(msgs []store.Message) []store.Message {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.takeLocked(msgs)
+}
+
+func (d *Delivery) takeLocked(msgs []store.Message) []store.Message {
 	out := msgs[:0:0]
 	for _, m := range msgs {
-		if d.mine[entry{m.Part, m.ID}] {
-			continue
+		if e := (entry{m.Part, m.ID}); !d.mine[e] && !d.removed[e] {
+			d.mine[e] = true
+			out = append(out, m)
 		}
-		d.mine[entry{m.Part, m.ID}] = true
-		out = append(out, m)
 	}
 	return out
 }
 
-// holds reports whether this replica holds entry id of partition part.
+// beginRead marks a read or claim of entries in flight. The function it
+// returns must be called once with what the read handed over (nil when it
+// failed): it takes them as take does, leaving out too the entries removed
+// while the read was in flight, and ends the read.
+func (d *Delivery) beginRead() func([]store.Message) []store.Message {
+	d.mu.Lock()
+	d.reads++
+	d.mu.Unlock()
+	return func(msgs []store.Message) []store.Message {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		out := d.takeLocked(msgs)
+		if d.reads--; d.reads == 0 {
+			clear(d.removed)
+		}
+		return out
+	}
+}
+
+// holds reports whether this replica holds entry id of partition part, or
+// removed it while a read was in flight.
 func (d *Delivery) holds(part int, id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.mine[entry{part, id}]
+	e := entry{part, id}
+	return d.mine[e] || d.removed[e]
 }
 
 // release lets go of an entry left pending for a later claim.
@@ -322,6 +354,9 @@ func (d *Delivery) Removed(part int, sent []store.Sent) {
 	d.mu.Lock()
 	for _, e := range sent {
 		delete(d.mine, entry{part, e.ID})
+		if d.reads > 0 {
+			d.removed[entry{part, e.ID}] = true
+		}
 	}
 	d.mu.Unlock()
 }
@@ -405,7 +440,9 @@ func (d *Delivery) takeFinished() map[int][]store.Sent {
 // partition reads and delivers one outbox stream.
 func (d *Delivery) partition(ctx context.Context, part int) {
 	for ctx.Err() == nil {
+		took := d.beginRead()
 		msgs, err := d.box.ReadOutbox(ctx, part, d.opts.Consumer, 32, d.opts.Block)
+		msgs = took(msgs)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("outbox read failed", "partition", part, "err", err)
@@ -458,7 +495,9 @@ func (d *Delivery) local(ctx context.Context, part int) {
 // Run runs.
 func (d *Delivery) ClaimOnce(ctx context.Context) error {
 	for p := range d.box.Partitions() {
+		took := d.beginRead()
 		msgs, err := d.box.ClaimOutbox(ctx, p, d.opts.Consumer, d.opts.ClaimIdle, 32)
+		msgs = took(msgs)
 		if err != nil {
 			return err
 		}
@@ -474,10 +513,9 @@ func (d *Delivery) ClaimOnce(ctx context.Context) error {
 	return nil
 }
 
-// deliverLate delivers entries a read or a claim handed over: those this
-// replica holds already are skipped, and stale replies are dropped.
+// deliverLate delivers entries a read or a claim handed over, once taken
+// (beginRead): stale replies are dropped.
 func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Message) {
-	msgs = d.take(msgs)
 	if len(msgs) == 0 {
 		return
 	}

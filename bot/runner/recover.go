@@ -56,7 +56,9 @@ func (d *Delivery) claim(ctx context.Context) {
 		if time.Since(idle) >= d.opts.ClaimIdle/2 {
 			idle = time.Now()
 			for p := range d.box.Partitions() {
+				took := d.beginRead()
 				msgs, err := d.box.ClaimOutbox(ctx, p, d.opts.Consumer, d.opts.ClaimIdle, 32)
+				msgs = took(msgs)
 				if err != nil {
 					if ctx.Err() == nil {
 						d.log.Warn("outbox claim failed", "partition", p, "err", err)
@@ -153,7 +155,9 @@ func (d *Delivery) takeOver(ctx context.Context, dead map[string]int) {
 // partition part, idle for at least minIdle.
 func (d *Delivery) claimFrom(ctx context.Context, part int, from string, minIdle time.Duration) {
 	for ctx.Err() == nil {
+		took := d.beginRead()
 		msgs, err := d.box.ClaimFrom(ctx, part, from, d.opts.Consumer, minIdle, 256, func(id string) bool { return d.holds(part, id) })
+		msgs = took(msgs)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("outbox claim failed", "partition", part, "err", err)

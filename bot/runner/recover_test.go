@@ -101,6 +101,53 @@ func TestLiveReplicaNeverResends(t *testing.T) {
 	}
 }
 
+// TestClaimReadBeforeRemovalNotResent: a claim reads an entry the replica
+// is sending, and hands it over only after the entry was sent and removed;
+// the replica does not send it again.
+func TestClaimReadBeforeRemovalNotResent(t *testing.T) {
+	f := setup(t, 1)
+	say(t, f, "tok-late-claim", "hi")
+	box := &lateClaim{Store: f.st, removed: make(chan struct{})}
+	s := &sender{}
+	d := runner.NewDelivery(box, f.keys, map[bot.Channel]bot.Sender{bot.Web: s}, nil, quiet, runner.DeliveryOptions{
+		Consumer: "me", ClaimIdle: 2 * time.Millisecond, ClaimEvery: 5 * time.Millisecond, Block: 20 * time.Millisecond, Linger: 50 * time.Millisecond,
+	})
+	runUntil(t, d, func() bool { return box.late.Load() && pendingLen(t, f) == 0 && len(s.texts()) >= 1 })
+	time.Sleep(50 * time.Millisecond) // for a send of the late copy, if one were made
+	if got := s.texts(); len(got) != 1 {
+		t.Fatalf("sent %d replies, want 1: %q", len(got), got)
+	}
+}
+
+// lateClaim is the store with the first claim that finds an entry held
+// back until an entry was removed, as a claim whose answer is slow.
+type lateClaim struct {
+	*store.Store
+	removed chan struct{}
+	closed  atomic.Bool
+	late    atomic.Bool
+}
+
+func (b *lateClaim) ClaimOutbox(ctx context.Context, part int, consumer string, minIdle time.Duration, count int64) ([]store.Message, error) {
+	msgs, err := b.Store.ClaimOutbox(ctx, part, consumer, minIdle, count)
+	if len(msgs) > 0 && !b.late.Load() {
+		select {
+		case <-b.removed:
+			b.late.Store(true)
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return msgs, err
+}
+
+func (b *lateClaim) DoneMany(ctx context.Context, sent map[int][]store.Sent) error {
+	err := b.Store.DoneMany(ctx, sent)
+	if err == nil && len(sent) > 0 && b.closed.CompareAndSwap(false, true) {
+		close(b.removed)
+	}
+	return err
+}
+
 func pendingLen(t *testing.T, f fixture) int64 {
 	t.Helper()
 	holders, err := f.st.Holders(context.Background())
