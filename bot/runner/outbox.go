@@ -138,8 +138,9 @@ func (o *DeliveryOptions) defaults() {
 //     held at once.
 //   - Duplicates: a live replica never sends an entry twice. It remembers
 //     every entry it holds or finished until the entry's removal succeeds
-//     (removal is retried across a Redis outage), and skips any entry it
-//     remembers when a read or a claim hands it over again.
+//     (removal is retried across a Redis outage), and those removed while
+//     a read or claim was in flight until no read is, and skips any entry
+//     it remembers when a read or a claim hands it over again.
 //   - Stale replies: an entry taken over from elsewhere (claimed or read,
 //     never one a commit just handed over) is dropped, not sent, when its
 //     person was sent a later reply since (store.Stale), or when a later
