@@ -139,8 +139,8 @@ func (o *DeliveryOptions) defaults() {
 //   - Duplicates: a live replica never sends an entry twice. It remembers
 //     every entry it holds or finished until the entry's removal succeeds
 //     (removal is retried across a Redis outage), and those removed while
-//     a read or claim was in flight until no read is, and skips any entry
-//     it remembers when a read or a claim hands it over again.
+//     a claim was in flight until no claim is, and skips any entry it
+//     remembers when a read or a claim hands it over again.
 //   - Stale replies: an entry taken over from elsewhere (claimed or read,
 //     never one a commit just handed over) is dropped, not sent, when its
 //     person was sent a later reply since (store.Stale), or when a later
@@ -177,11 +177,11 @@ type Delivery struct {
 	finished [][]store.Sent
 	mine     map[entry]bool
 	wake     chan struct{}
-	// reads counts the reads and claims of entries in flight, and removed
-	// holds the entries removed while one was: a claim that read an entry
+	// reads counts the claims of entries in flight, and removed holds the
+	// entries removed while one was: a claim that read an entry
 	// just before its removal hands it over just after, when it is no
 	// longer in mine, and it was sent already. It is emptied whenever no
-	// read is in flight, since a read that begins later cannot see them.
+	// claim is in flight, since a claim that begins later cannot see them.
 	reads   int
 	removed map[entry]bool
 }
@@ -270,10 +270,10 @@ func (d *Delivery) takeLocked(msgs []store.Message) []store.Message {
 	return out
 }
 
-// beginRead marks a read or claim of entries in flight. The function it
-// returns must be called once with what the read handed over (nil when it
+// beginRead marks a claim of entries in flight. The function it returns
+// must be called once with what the claim handed over (nil when it
 // failed): it takes them as take does, leaving out too the entries removed
-// while the read was in flight, and ends the read.
+// while the claim was in flight, and ends it.
 func (d *Delivery) beginRead() func([]store.Message) []store.Message {
 	d.mu.Lock()
 	d.reads++
@@ -290,7 +290,7 @@ func (d *Delivery) beginRead() func([]store.Message) []store.Message {
 }
 
 // holds reports whether this replica holds entry id of partition part, or
-// removed it while a read was in flight.
+// removed it while a claim was in flight.
 func (d *Delivery) holds(part int, id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -441,9 +441,12 @@ func (d *Delivery) takeFinished() map[int][]store.Sent {
 // partition reads and delivers one outbox stream.
 func (d *Delivery) partition(ctx context.Context, part int) {
 	for ctx.Err() == nil {
-		took := d.beginRead()
+		// A read gives only entries never handed to anyone, so none that
+		// this replica removed: it need not count among the reads in
+		// flight (beginRead), and blocking as it does, it would keep them
+		// remembered for good.
 		msgs, err := d.box.ReadOutbox(ctx, part, d.opts.Consumer, 32, d.opts.Block)
-		msgs = took(msgs)
+		msgs = d.take(msgs)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("outbox read failed", "partition", part, "err", err)
@@ -515,7 +518,7 @@ func (d *Delivery) ClaimOnce(ctx context.Context) error {
 }
 
 // deliverLate delivers entries a read or a claim handed over, once taken
-// (beginRead): stale replies are dropped.
+// (take, beginRead): stale replies are dropped.
 func (d *Delivery) deliverLate(ctx context.Context, part int, msgs []store.Message) {
 	if len(msgs) == 0 {
 		return
