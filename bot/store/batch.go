@@ -95,6 +95,13 @@ func (b *scripts) run(ctx context.Context, keys []string, args ...any) (any, err
 	b.busy = true
 	b.mu.Unlock()
 	b.send(ctx, []*scriptCall{c})
+	b.mu.Lock()
+	if len(b.waiting) == 0 {
+		b.busy = false
+		b.mu.Unlock()
+		return c.res, c.err
+	}
+	b.mu.Unlock()
 	go b.drain(context.WithoutCancel(ctx))
 	return c.res, c.err
 }
