@@ -43,16 +43,17 @@ func Normalize(s string) string {
 			}
 			continue
 		}
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			if unicode.Is(unicode.Mn, r) {
-				continue
-			}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
 			if !space {
 				b.WriteByte(' ')
 				space = true
 			}
 			continue
 		}
+		// A mark is part of its word: a diacritic (Mn) is dropped below, and
+		// a spacing mark, such as the vowel signs of Indic scripts, stays.
+		// NFD can split a letter into a letter and a spacing mark (Tamil ஔ);
+		// written so, the mark must read the same when normalised again.
 		wrote := false
 		for _, d := range norm.NFD.String(string(r)) {
 			if unicode.Is(unicode.Mn, d) {

@@ -25,6 +25,8 @@ func TestNormalize(t *testing.T) {
 		"ne\u0301t":       "net",
 		"помогите!!!мне":  "pomogite mne",
 		"Допоможіть, будь ласка": "dopomozhit bud laska",
+		"काम करो!":               "काम करो", // spacing vowel signs stay in the word
+		"ஔ":                      "ஒ\u0bd7", // a letter NFD splits into a letter and a spacing mark
 	} {
 		if got := flow.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)

@@ -73,7 +73,8 @@ func tokenize(text string, buf []byte, dst []span) ([]byte, []span) {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
+			// A spacing mark (an Indic vowel sign) is part of its word.
 			word()
 			prevLetter = false
 			continue

@@ -250,6 +250,23 @@ func TestDiacriticsFold(t *testing.T) {
 	}
 }
 
+// TestSpacingMarksStayInTheWord: a vowel sign that takes space (Mc, as in
+// Hindi or Tamil) is part of its word, not a break between two: a phrase
+// matches as a whole and its pieces do not match alone.
+func TestSpacingMarksStayInTheWord(t *testing.T) {
+	d := detector(t, map[string]string{"en.toml": "[danger]\nviolence = '''\nमार\n'''\n"})
+	if a := d.Detect("वह मुझे मारता है"); a.Danger != "" {
+		t.Errorf("Detect(a longer word holding मार) = %+v", a)
+	}
+	if a := d.Detect("वह मार"); a.Danger != "danger.violence" {
+		t.Errorf("Detect(वह मार) = %+v", a)
+	}
+	d = detector(t, map[string]string{"en.toml": "[danger]\nviolence = '''\nम\n'''\n"})
+	if a := d.Detect("मार"); a.Danger != "" {
+		t.Errorf("Detect(मार) matched its first letter alone: %+v", a)
+	}
+}
+
 // TestCaronsMatchCyrillic: a word written with š or č matches its Serbian
 // Cyrillic spelling, whose ш and ч are spelt sh and ch, and both ways of
 // typing it in Latin letters.
