@@ -232,11 +232,7 @@ func (c *compiler) firsts(it item, out []int32) []int32 {
 	if it.list == nil {
 		return append(out, it.pat)
 	}
-	for id := range c.d.patterns {
-		if it.list.one.has(int32(id)) {
-			out = append(out, int32(id))
-		}
-	}
+	out = it.list.one.appendTo(out)
 	for _, alt := range it.list.multi {
 		for _, a := range alt {
 			out = c.firsts(a, out)

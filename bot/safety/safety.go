@@ -7,6 +7,7 @@
 package safety
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -79,6 +80,17 @@ func (b *bitset) add(id int32) {
 }
 
 func (b bitset) has(id int32) bool { return int(id/64) < len(b) && b[id/64]&(1<<(id%64)) != 0 }
+
+// appendTo appends the IDs in the set to out, smallest first.
+func (b bitset) appendTo(out []int32) []int32 {
+	for i, w := range b {
+		for w != 0 {
+			out = append(out, int32(i*64+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	return out
+}
 
 // part is one part of a rule: items that stand next to each other. It is
 // looked for at the words that match its anchor, its rarest item; back

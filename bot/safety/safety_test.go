@@ -291,3 +291,15 @@ func TestYoFolds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoad compiles the shipped lexicons, as every start of the
+// helpline does before it serves: a replica that restarts after a crash is
+// silent for this long.
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := safety.Load(locales.Safety()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
