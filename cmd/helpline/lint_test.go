@@ -102,6 +102,34 @@ func TestLintShipped(t *testing.T) {
 	checkTable(t, out, d.Languages())
 }
 
+// TestLintCorpusFolder: -corpus measures the lexicons on a blind set of
+// some languages, lists what it got wrong and fails below the figures.
+func TestLintCorpusFolder(t *testing.T) {
+	dir := t.TempDir()
+	blind := "[danger]\nthey took my passport\nthe grey van is here again\n[selfharm]\ni want to die\n[none]\nhow do i renew my passport\n"
+	if err := os.WriteFile(filepath.Join(dir, "en.txt"), []byte(blind), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lintRun(t, noEnv, "-corpus", dir)
+	if err == nil {
+		t.Errorf("lint passed with half of the danger missed:\n%s", out)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "en.txt") + ": missed danger: the grey van is here again\n",
+		"safety net, measured on the corpora in " + dir + ":\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`\nen +1/2 +50% +1/1 100% +0/1 +0%  below the figures to ship\n`).MatchString(out) {
+		t.Errorf("no row for en with 1 of 2 danger caught:\n%s", out)
+	}
+	if strings.Contains(out, "\net ") || strings.Contains(out, "no evaluation corpus") {
+		t.Errorf("a language without a file in the folder was measured or reported:\n%s", out)
+	}
+}
+
 // checkTable checks that out holds the corpus table under its heading, with
 // a row for each language and none of them below the figures to ship.
 func checkTable(t *testing.T, out string, langs []string) {
