@@ -56,6 +56,11 @@ type compiler struct {
 	name  string
 	lang  string
 	lists map[string]*list
+	// words are the entries of each list as written; exact are the lists
+	// compiled again with no typo forgiven, for [not] rules, when one
+	// first uses them.
+	words map[string]string
+	exact map[string]*list
 }
 
 func newCompiler() *compiler {
@@ -77,6 +82,7 @@ func (c *compiler) errorf(format string, args ...any) {
 // file compiles one language's lexicon.
 func (c *compiler) file(lang, name string, src []byte) {
 	c.name, c.lang, c.lists = name, lang, map[string]*list{}
+	c.words, c.exact = map[string]string{}, map[string]*list{}
 	var lx lexicon
 	md, err := toml.Decode(string(src), &lx)
 	if err != nil {
@@ -89,30 +95,39 @@ func (c *compiler) file(lang, name string, src []byte) {
 	c.d.langs = append(c.d.langs, lang)
 	slices.Sort(c.d.langs)
 	for _, key := range sortedKeys(lx.Words) {
-		l := &list{}
-		n := 0
-		for _, entry := range strings.Split(lx.Words[key], "|") {
-			if entry = strings.TrimSpace(entry); entry == "" {
-				continue
-			}
-			for _, spelt := range spellings(entry) {
-				seq, err := c.sequence(spelt, false)
-				if err != nil {
-					c.errorf("[words] %s, %q: %v", key, entry, err)
-					break
-				}
-				l.addEntry(seq)
-			}
-			n++
-		}
-		if n == 0 {
-			c.errorf("[words] %s is empty", key)
-		}
-		c.lists[key] = l
+		c.words[key] = lx.Words[key]
+		c.lists[key] = c.list(key, false)
 	}
 	c.section(danger, lx.Danger)
 	c.section(selfHarm, lx.SelfHarm)
 	c.section(not, lx.Not)
+}
+
+// list compiles the entries of [words] list key; exact forgives no typo
+// in them.
+func (c *compiler) list(key string, exact bool) *list {
+	l := &list{}
+	n := 0
+	for _, entry := range strings.Split(c.words[key], "|") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		for _, spelt := range spellings(entry) {
+			seq, err := c.sequence(spelt, false, exact)
+			if err != nil {
+				if !exact { // reported once, for the list as written
+					c.errorf("[words] %s, %q: %v", key, entry, err)
+				}
+				break
+			}
+			l.addEntry(seq)
+		}
+		n++
+	}
+	if n == 0 && !exact {
+		c.errorf("[words] %s is empty", key)
+	}
+	return l
 }
 
 // section compiles the rules of one section, a rule per line.
@@ -136,7 +151,9 @@ func (c *compiler) section(k kind, rules map[string]string) {
 func (c *compiler) rule(k kind, key string, line int, src string) bool {
 	r := rule{kind: k, name: k.String() + "." + key, lang: c.lang}
 	for _, p := range strings.Split(src, "&") {
-		seq, err := c.sequence(strings.TrimSpace(p), true)
+		// A not rule forgives no typo: one that did could excuse a danger
+		// word misspelt into a harmless one.
+		seq, err := c.sequence(strings.TrimSpace(p), true, k == not)
 		if err == nil && !required(seq) {
 			err = errors.New("every part needs a word that is not optional")
 		}
@@ -302,7 +319,7 @@ func (c *compiler) add(r rule) {
 
 // sequence compiles words separated by spaces: word, word*, =word, ?word,
 // {list} and $. Lists may be used in rules only.
-func (c *compiler) sequence(src string, inRule bool) ([]item, error) {
+func (c *compiler) sequence(src string, inRule, exact bool) ([]item, error) {
 	var seq []item
 	for _, tok := range strings.Fields(src) {
 		optional := strings.HasPrefix(tok, "?")
@@ -321,8 +338,17 @@ func (c *compiler) sequence(src string, inRule bool) ([]item, error) {
 			if !ok || !known {
 				return nil, fmt.Errorf("%s: no such list in [words]", tok)
 			}
+			if exact {
+				if c.exact[name] == nil {
+					c.exact[name] = c.list(name, true)
+				}
+				l = c.exact[name]
+			}
 			seq = append(seq, item{pat: -1, list: l, optional: optional})
 		default:
+			if exact && !strings.HasPrefix(tok, "=") {
+				tok = "=" + tok
+			}
 			items, err := c.word(tok)
 			if err != nil {
 				return nil, err

@@ -303,3 +303,18 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// TestNotRulesForgiveNoTypo: a not rule, written or through a list, excuses
+// its own words only, never a danger word one typo away from them.
+func TestNotRulesForgiveNoTypo(t *testing.T) {
+	for _, not := range []string{"strangler", "{plant}"} {
+		d := detector(t, map[string]string{"en.toml": "[words]\nplant = \"strangler | ivy\"\n" +
+			"[danger]\nviolence = '''\nstrangl*\n'''\n[not]\nplant = '''\n" + not + "\n'''\n"})
+		if a := d.Detect("a strangler fig grows on the old tree"); a.Raised() {
+			t.Errorf("not rule %s: the word it names raised %+v", not, a)
+		}
+		if a := d.Detect("he strangled me"); a.Danger != "danger.violence" {
+			t.Errorf("not rule %s excused a word one typo away from its own: %+v", not, a)
+		}
+	}
+}
