@@ -115,17 +115,26 @@ func appendBase(buf []byte, r rune) []byte {
 // foldWord rewrites buf[start:] in place to the word's matching key, and
 // returns buf cut to the key's end. The key merges the ways one sound is
 // spelt when Cyrillic is typed in Latin letters (kh and x are h; shch and
-// sch are sh; zh is z; ts and tz are c; j and y are i; yo, jo and io are
-// e, as ё is) and every run of one
+// sch are sh, and so is sht, as Bulgarian types щ; zh is z; ts and tz are
+// c; j and y are i; yo, jo and io are e, as ё is; in Bulgarian chat, q is
+// ya and 6 and 4 are sh and ch) and every run of one
 // letter into one ("helppp", "pasport"). Lexicon words are folded the same
 // way, so the key only ever compares with another key.
 func foldWord(buf []byte, start int) []byte {
 	w := buf[start:]
+	if chat(w) {
+		buf = append(buf[:start], unchat(w)...)
+		w = buf[start:]
+	}
 	out := w[:0]
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		rest := w[i+1:]
 		switch {
+		case c == 's' && hasPrefix(rest, "ht"): // щ typed the Bulgarian way: shte, ще
+			i += 2
+			out = append(out, 's', 'h')
+			continue
 		case c == 's' && hasPrefix(rest, "hch"):
 			i += 3
 			out = append(out, 's', 'h')
@@ -163,6 +172,43 @@ func foldWord(buf []byte, start int) []byte {
 		k++
 	}
 	return buf[:start+k]
+}
+
+// chat reports whether a word is typed in the Latin letters of Bulgarian
+// chat, which spell я as q and ш and ч as 6 and 4 (obadq, 6te, 4ovek): a
+// q, or a 6 or 4 in a word that has letters.
+func chat(w []byte) bool {
+	digit, letter := false, false
+	for _, c := range w {
+		switch {
+		case c == 'q':
+			return true
+		case c == '6' || c == '4':
+			digit = true
+		case 'a' <= c && c <= 'z':
+			letter = true
+		}
+	}
+	return digit && letter
+}
+
+// unchat spells a word of Bulgarian chat as Cyrillic is typed in Latin
+// letters: q is ya, 6 is sh and 4 is ch.
+func unchat(w []byte) []byte {
+	out := make([]byte, 0, len(w)+4)
+	for _, c := range w {
+		switch c {
+		case 'q':
+			out = append(out, 'y', 'a')
+		case '6':
+			out = append(out, 's', 'h')
+		case '4':
+			out = append(out, 'c', 'h')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func hasPrefix(b []byte, s string) bool {

@@ -318,3 +318,19 @@ func TestNotRulesForgiveNoTypo(t *testing.T) {
 		}
 	}
 }
+
+// TestBulgarianChatFolds: Bulgarian typed in Latin letters spells я as q,
+// щ as sht, and ш and ч as 6 and 4; each matches the Cyrillic word, and a
+// number stays a number.
+func TestBulgarianChatFolds(t *testing.T) {
+	d := detector(t, map[string]string{"bg.toml": "[danger]\nthreats = '''\nще те убия\n'''\nhelp = '''\nчовек $\n'''\n"})
+	for _, text := range []string{"ще те убия", "shte te ubiq", "6te te ubiq", "shte te ubiya", "SHTE TE UBIQ", "4ovek", "chovek"} {
+		if a := d.Detect(text); a.Danger == "" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
+	d = detector(t, map[string]string{"en.toml": "[danger]\nhelp = '''\nsh ch\n'''\n"})
+	if a := d.Detect("6 4"); a.Raised() {
+		t.Errorf("Detect(6 4), numbers alone, = %+v", a)
+	}
+}
