@@ -10,11 +10,11 @@ func (e *Engine) CommandName(text string) string {
 	if text == "" {
 		return ""
 	}
-	if e.opts.Detector.Detect(text).Raised() {
+	cmd := e.command(text, Normalize(text))
+	// The detector only for a message that would run a command: most run
+	// none, and Step checks every message again.
+	if cmd == nil || e.opts.Detector.Detect(text).Raised() {
 		return ""
 	}
-	if cmd := e.command(text, Normalize(text)); cmd != nil {
-		return cmd.Name
-	}
-	return ""
+	return cmd.Name
 }

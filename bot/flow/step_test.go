@@ -371,3 +371,45 @@ func TestSerbianCountryInLatinLetters(t *testing.T) {
 		}
 	}
 }
+
+// counting counts the messages the safety net is asked about.
+type counting struct {
+	flow.Detector
+	n int
+}
+
+func (c *counting) Detect(text string) bot.Alarm {
+	c.n++
+	return c.Detector.Detect(text)
+}
+
+// TestCommandName: a whole message that is a command names it, a message
+// that raises an alarm runs none, and a message that is no command costs
+// no look at the safety net, which Step takes anyway.
+func TestCommandName(t *testing.T) {
+	set, err := flow.Load(os.DirFS("testdata/mini/flows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := lang.Load(os.DirFS("testdata/mini/locales"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := safety.Load(os.DirFS("testdata/mini/safety"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counting{Detector: d}
+	e, err := flow.New(set, cat, flow.Options{Detector: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{"/forget": "erase", "/menu": "menu", "help me": "", "hello there": "", "": ""} {
+		if got := e.CommandName(text); got != want {
+			t.Errorf("CommandName(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if c.n != 2 {
+		t.Errorf("the safety net was asked %d times, want 2 (the two commands)", c.n)
+	}
+}
