@@ -103,10 +103,16 @@ func (c *compiler) file(lang, name string, src []byte) {
 	c.section(not, lx.Not)
 }
 
+// newList makes an empty list with the next number.
+func (c *compiler) newList() *list {
+	c.d.lists++
+	return &list{id: c.d.lists}
+}
+
 // list compiles the entries of [words] list key; exact forgives no typo
 // in them.
 func (c *compiler) list(key string, exact bool) *list {
-	l := &list{}
+	l := c.newList()
 	n := 0
 	for _, entry := range strings.Split(c.words[key], "|") {
 		if entry = strings.TrimSpace(entry); entry == "" {
@@ -356,7 +362,7 @@ func (c *compiler) sequence(src string, inRule, exact bool) ([]item, error) {
 			if optional && len(items) == 1 {
 				items[0].optional = true
 			} else if optional {
-				l := &list{}
+				l := c.newList()
 				l.addEntry(items)
 				items = []item{{pat: -1, list: l, optional: true}}
 			}

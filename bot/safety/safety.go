@@ -61,6 +61,7 @@ type item struct {
 // list is a compiled {list}: its one-word entries as a set of patterns,
 // and its entries of several words as sequences.
 type list struct {
+	id    int32 // from 1, for remembering where it matched (scan.memo)
 	one   bitset
 	multi [][]item
 	// byFirst finds the entries of several words by the pattern they
@@ -135,6 +136,7 @@ type Detector struct {
 	anchors    [][]anchor // by pattern ID
 	rules      []rule
 	pool       sync.Pool
+	lists      int32 // how many lists were made
 }
 
 // span is one token of a scanned message: a folded word in the scan's text,
@@ -156,7 +158,15 @@ type scan struct {
 	scratch []byte
 	// ends is the stack of match ends that match tries in turn.
 	ends []int
+	// memo remembers where each list matched at each token, as a span of
+	// memoEnds: rules share their lists ({me}, {take}), and a message
+	// tries the same list at the same word many times.
+	memo     map[uint64]memoSpan
+	memoEnds []int
 }
+
+// memoSpan is where a list's ends at one token are kept in scan.memoEnds.
+type memoSpan struct{ from, to int32 }
 
 // Languages lists the languages whose lexicons were loaded, sorted.
 func (d *Detector) Languages() []string { return d.langs }
@@ -172,6 +182,11 @@ func (d *Detector) Detect(text string) bot.Alarm {
 	}
 	defer d.pool.Put(s)
 	d.read(s, text)
+	if s.memo == nil {
+		s.memo = map[uint64]memoSpan{}
+	}
+	clear(s.memo)
+	s.memoEnds = s.memoEnds[:0]
 	d.findParts(s)
 	return d.judge(s)
 }
@@ -376,6 +391,17 @@ func (s *scan) itemEnds(it item, i int) {
 	}
 	from := len(s.ends)
 	l := it.list
+	key := uint64(l.id)<<32 | uint64(i)
+	if m, ok := s.memo[key]; ok {
+		s.ends = append(s.ends, s.memoEnds[m.from:m.to]...)
+		return
+	}
+	defer func() {
+		m := memoSpan{int32(len(s.memoEnds)), 0}
+		s.memoEnds = append(s.memoEnds, s.ends[from:]...)
+		m.to = int32(len(s.memoEnds))
+		s.memo[key] = m
+	}()
 	hits := s.hits[s.at[i]:s.at[i+1]]
 	for _, id := range hits {
 		for _, k := range l.byFirst[id] {
