@@ -56,6 +56,7 @@ type compiler struct {
 	name  string
 	lang  string
 	lists map[string]*list
+	bit   uint32 // the language's bit for its not rules' masks
 	// words are the entries of each list as written; exact are the lists
 	// compiled again with no typo forgiven, for [not] rules, when one
 	// first uses them.
@@ -92,6 +93,11 @@ func (c *compiler) file(lang, name string, src []byte) {
 	for _, k := range md.Undecoded() {
 		c.errorf("unknown key %s: a lexicon has [words], [danger], [selfharm] and [not]", k)
 	}
+	if len(c.d.langs) == maxLanguages {
+		c.errorf("more than %d languages", maxLanguages)
+		return
+	}
+	c.bit = 1 << len(c.d.langs)
 	c.d.langs = append(c.d.langs, lang)
 	slices.Sort(c.d.langs)
 	for _, key := range sortedKeys(lx.Words) {
@@ -102,6 +108,10 @@ func (c *compiler) file(lang, name string, src []byte) {
 	c.section(selfHarm, lx.SelfHarm)
 	c.section(not, lx.Not)
 }
+
+// maxLanguages is how many lexicons a detector loads at most: a not rule's
+// mask has a bit per language.
+const maxLanguages = 32
 
 // newList makes an empty list with the next number.
 func (c *compiler) newList() *list {
@@ -155,7 +165,7 @@ func (c *compiler) section(k kind, rules map[string]string) {
 
 // rule compiles one line of a section, and reports whether it could.
 func (c *compiler) rule(k kind, key string, line int, src string) bool {
-	r := rule{kind: k, name: k.String() + "." + key, lang: c.lang}
+	r := rule{kind: k, name: k.String() + "." + key, lang: c.lang, langBit: c.bit}
 	for _, p := range strings.Split(src, "&") {
 		// A not rule forgives no typo: one that did could excuse a danger
 		// word misspelt into a harmless one.

@@ -109,6 +109,7 @@ type rule struct {
 	kind    kind
 	name    string // "danger.violence"
 	lang    string
+	langBit uint32 // the language's bit in scan.masked
 	parts   []part
 	primary int
 }
@@ -148,13 +149,15 @@ type partHit struct{ rule, part, from, to int32 }
 
 // scan is the scratch space of one message, reused through a pool.
 type scan struct {
-	buf     []byte
-	text    string
-	toks    []span
-	hits    []int32 // the pattern IDs of every token, token after token
-	at      []int32 // token i's patterns are hits[at[i]:at[i+1]]
-	parts   []partHit
-	masked  []bool
+	buf   []byte
+	text  string
+	toks  []span
+	hits  []int32 // the pattern IDs of every token, token after token
+	at    []int32 // token i's patterns are hits[at[i]:at[i+1]]
+	parts []partHit
+	// masked has, per token, the bits of the languages whose not rules
+	// matched it.
+	masked  []uint32
 	scratch []byte
 	// ends is the stack of match ends that match tries in turn.
 	ends []int
@@ -442,11 +445,20 @@ func (d *Detector) judge(s *scan) bot.Alarm {
 	if len(s.parts) == 0 {
 		return a
 	}
-	s.masked = append(s.masked[:0], make([]bool, len(s.toks))...)
+	// A harmless phrase of several words excuses them for every
+	// language's rules; one word alone only for its own language's, since
+	// a single word is too often another language's danger ("druguju",
+	// Serbian for hanging out, is Russian "другую" folded; "for" is a loop
+	// in Polish code and half of English).
+	s.masked = append(s.masked[:0], make([]uint32, len(s.toks))...)
 	for _, p := range s.parts {
-		if d.rules[p.rule].kind == not {
+		if r := &d.rules[p.rule]; r.kind == not {
+			bits := r.langBit
+			if p.to-p.from > 1 {
+				bits = ^uint32(0)
+			}
 			for t := p.from; t < p.to; t++ {
-				s.masked[t] = true
+				s.masked[t] |= bits
 			}
 		}
 	}
@@ -457,7 +469,7 @@ func (d *Detector) judge(s *scan) bot.Alarm {
 	for i := 0; i < primaries; i++ {
 		h := s.parts[i]
 		r := &d.rules[h.rule]
-		if r.kind == not || s.isMasked(h) {
+		if r.kind == not || s.isMasked(h, r.langBit) {
 			continue
 		}
 		if (r.kind == danger && a.Danger != "" || r.kind == selfHarm && a.SelfHarm != "") && h.to-h.from <= span {
@@ -499,30 +511,30 @@ func (s *scan) holds(r *rule, h partHit) bool {
 	}
 	hits := append(s.parts[mark:], h)
 	var chosen [8]partHit
-	return s.choose(len(r.parts), hits, chosen[:0])
+	return s.choose(len(r.parts), r.langBit, hits, chosen[:0])
 }
 
 // choose picks one unmasked hit for each of n parts, in part order, so that
 // the chosen hits neither overlap nor stand further apart than the window.
-func (s *scan) choose(n int, hits []partHit, chosen []partHit) bool {
+func (s *scan) choose(n int, lang uint32, hits []partHit, chosen []partHit) bool {
 	k := len(chosen)
 	if k == n {
 		return true
 	}
 	for _, h := range hits {
-		if h.part != int32(k) || s.isMasked(h) || !fits(h, chosen) {
+		if h.part != int32(k) || s.isMasked(h, lang) || !fits(h, chosen) {
 			continue
 		}
-		if s.choose(n, hits, append(chosen, h)) {
+		if s.choose(n, lang, hits, append(chosen, h)) {
 			return true
 		}
 	}
 	return false
 }
 
-func (s *scan) isMasked(h partHit) bool {
+func (s *scan) isMasked(h partHit, lang uint32) bool {
 	for t := h.from; t < h.to; t++ {
-		if s.masked[t] {
+		if s.masked[t]&lang != 0 {
 			return true
 		}
 	}
@@ -531,6 +543,11 @@ func (s *scan) isMasked(h partHit) bool {
 
 // fits reports whether h stands apart from every chosen hit and near at
 // least one of them (so the whole chain is within reach).
+// covers reports whether hit a is several words that hold all of hit b.
+func covers(a, b partHit) bool {
+	return a.to-a.from > 1 && a.from <= b.from && b.to <= a.to && a.to-a.from > b.to-b.from
+}
+
 func fits(h partHit, chosen []partHit) bool {
 	if len(chosen) == 0 {
 		return true
@@ -538,7 +555,14 @@ func fits(h partHit, chosen []partHit) bool {
 	near := false
 	for _, c := range chosen {
 		if h.from < c.to && c.from < h.to {
-			return false
+			// Parts may not share words, except that an entry of several
+			// words may hold another part's word: "zamknęli nas" of
+			// {locked} holds the "nas" of {us}, and says both.
+			if !covers(h, c) && !covers(c, h) {
+				return false
+			}
+			near = true
+			continue
 		}
 		gap := h.from - c.to
 		if c.from > h.from {

@@ -334,3 +334,35 @@ func TestBulgarianChatFolds(t *testing.T) {
 		t.Errorf("Detect(6 4), numbers alone, = %+v", a)
 	}
 }
+
+// TestPartsMayShareAnEntrysWord: an entry of several words that holds
+// another part's word says both parts, but one word is never two parts.
+func TestPartsMayShareAnEntrysWord(t *testing.T) {
+	d := detector(t, map[string]string{"pl.toml": "[words]\nlocked = \"zamknęli nas | zamknęli\"\nus = \"nas | mnie\"\nboth = \"zamknęli\"\n" +
+		"[danger]\nconfinement = '''\n{locked} & {us}\n{locked} & {both}\n'''\n"})
+	for text, want := range map[string]string{"zamknęli nas": "danger.confinement", "zamknęli mnie": "danger.confinement", "zamknęli sklep": ""} {
+		if a := d.Detect(text); a.Danger != want {
+			t.Errorf("Detect(%q) = %+v, want %q", text, a, want)
+		}
+	}
+}
+
+// TestOneWordNotRulesKeepToTheirLanguage: a not rule of one word excuses it
+// for its own language's rules only; a harmless phrase of several words
+// excuses them for every language's.
+func TestOneWordNotRulesKeepToTheirLanguage(t *testing.T) {
+	d := detector(t, map[string]string{
+		"ru.toml": "[danger]\nconfinement = '''\nв другую квартиру\n'''\n",
+		"sr.toml": "[danger]\nhelp = '''\n=zovi ?me\n'''\n[not]\nhang = '''\n=druguju\nzovi me kasnije\n'''\n",
+	})
+	if a := d.Detect("он увез меня в другую квартиру"); a.Danger != "danger.confinement" {
+		t.Errorf("a Serbian word excused a Russian danger phrase: %+v", a)
+	}
+	d = detector(t, map[string]string{
+		"ru.toml": "[danger]\nhelp = '''\nzovi\n'''\n",
+		"sr.toml": "[not]\nlater = '''\nzovi me kasnije\n'''\n",
+	})
+	if a := d.Detect("zovi me kasnije"); a.Raised() {
+		t.Errorf("a Serbian harmless phrase did not excuse its words for Russian: %+v", a)
+	}
+}
