@@ -109,6 +109,9 @@ func (c *compiler) file(lang, name string, src []byte) {
 	c.section(not, lx.Not)
 }
 
+// maxParts is how many parts & joins in one rule at most.
+const maxParts = 8
+
 // maxLanguages is how many lexicons a detector loads at most: a not rule's
 // mask has a bit per language.
 const maxLanguages = 32
@@ -178,6 +181,10 @@ func (c *compiler) rule(k kind, key string, line int, src string) bool {
 			return false
 		}
 		r.parts = append(r.parts, c.part(seq))
+	}
+	if len(r.parts) > maxParts {
+		c.errorf("[%s] %s, line %d: %d parts joined by &, at most %d", sectionName(k), key, line, len(r.parts), maxParts)
+		return false
 	}
 	if k == not && len(r.parts) > 1 {
 		c.errorf("[not] %s, line %d: a not rule is one part, without &", key, line)

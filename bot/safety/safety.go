@@ -515,14 +515,15 @@ func (s *scan) holds(r *rule, h partHit) bool {
 }
 
 // choose picks one unmasked hit for each of n parts, in part order, so that
-// the chosen hits neither overlap nor stand further apart than the window.
+// the chosen hits stand apart (apart) and form one chain within the window
+// (chained).
 func (s *scan) choose(n int, lang uint32, hits []partHit, chosen []partHit) bool {
 	k := len(chosen)
 	if k == n {
-		return true
+		return chained(chosen)
 	}
 	for _, h := range hits {
-		if h.part != int32(k) || s.isMasked(h, lang) || !fits(h, chosen) {
+		if h.part != int32(k) || s.isMasked(h, lang) || !apart(h, chosen) {
 			continue
 		}
 		if s.choose(n, lang, hits, append(chosen, h)) {
@@ -541,36 +542,52 @@ func (s *scan) isMasked(h partHit, lang uint32) bool {
 	return false
 }
 
-// fits reports whether h stands apart from every chosen hit and near at
-// least one of them (so the whole chain is within reach).
 // covers reports whether hit a is several words that hold all of hit b.
 func covers(a, b partHit) bool {
 	return a.to-a.from > 1 && a.from <= b.from && b.to <= a.to && a.to-a.from > b.to-b.from
 }
 
-func fits(h partHit, chosen []partHit) bool {
-	if len(chosen) == 0 {
-		return true
-	}
-	near := false
+// apart reports whether h shares no word with any chosen hit.
+func apart(h partHit, chosen []partHit) bool {
 	for _, c := range chosen {
-		if h.from < c.to && c.from < h.to {
-			// Parts may not share words, except that an entry of several
-			// words may hold another part's word: "zamknęli nas" of
-			// {locked} holds the "nas" of {us}, and says both.
-			if !covers(h, c) && !covers(c, h) {
-				return false
-			}
-			near = true
-			continue
-		}
-		gap := h.from - c.to
-		if c.from > h.from {
-			gap = c.from - h.to
-		}
-		if gap <= window {
-			near = true
+		// Parts may not share words, except that an entry of several
+		// words may hold another part's word: "zamknęli nas" of {locked}
+		// holds the "nas" of {us}, and says both.
+		if h.from < c.to && c.from < h.to && !covers(h, c) && !covers(c, h) {
+			return false
 		}
 	}
-	return near
+	return true
+}
+
+// chained reports whether the chosen hits form one chain, each within the
+// window of another, whatever order the parts stand in: "if I die nobody
+// will mind" and "if I die, would mind nobody" alike.
+func chained(hits []partHit) bool {
+	var in uint8 = 1 // the hits reached from the first, as bits
+	for grew := true; grew; {
+		grew = false
+		for i, h := range hits {
+			if in&(1<<i) != 0 {
+				continue
+			}
+			for j, c := range hits {
+				if in&(1<<j) != 0 && near(h, c) {
+					in |= 1 << i
+					grew = true
+					break
+				}
+			}
+		}
+	}
+	return in == 1<<len(hits)-1
+}
+
+// near reports whether two hits overlap or stand within the window.
+func near(a, b partHit) bool {
+	gap := a.from - b.to
+	if b.from > a.from {
+		gap = b.from - a.to
+	}
+	return gap <= window
 }

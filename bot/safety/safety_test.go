@@ -366,3 +366,24 @@ func TestOneWordNotRulesKeepToTheirLanguage(t *testing.T) {
 		t.Errorf("a Serbian harmless phrase did not excuse its words for Russian: %+v", a)
 	}
 }
+
+// TestPartsInAnyOrder: parts joined by & match in any order, each near
+// another, whatever order the rule writes them in.
+func TestPartsInAnyOrder(t *testing.T) {
+	d := detector(t, map[string]string{"en.toml": "[danger]\nfear = '''\nif i die & nobody & mind*\n'''\n"})
+	for _, text := range []string{
+		"if i die nobody will mind",
+		"if i die would mind nobody",
+		"nobody would mind if i die",
+		"mind it nobody will if i die",
+		// Each part near the next, the first and the last apart.
+		"if i die then go on and on mind it will not be a bother nobody",
+	} {
+		if a := d.Detect(text); a.Danger != "danger.fear" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
+	if a := d.Detect("if i die one two three four five six seven nobody eight nine ten eleven twelve thirteen minds"); a.Raised() {
+		t.Errorf("parts further apart than the window matched: %+v", a)
+	}
+}
