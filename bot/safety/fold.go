@@ -54,6 +54,12 @@ func tokenize(text string, buf []byte, dst []span) ([]byte, []span) {
 			word()
 			prevLetter = false
 			continue
+		case r == '.' && i > 0 && '0' <= text[i-1] && text[i-1] <= '9':
+			// An ordinal or a decimal, not a sentence's end: "9. stāvā",
+			// "9. kattila", "2.5".
+			word()
+			prevLetter = false
+			continue
 		case r == '.' || r == '!' || r == '?' || r == '\n' || r == ';' || r == '…':
 			sentence()
 			prevLetter = false

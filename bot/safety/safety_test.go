@@ -387,3 +387,18 @@ func TestPartsInAnyOrder(t *testing.T) {
 		t.Errorf("parts further apart than the window matched: %+v", a)
 	}
 }
+
+// TestOrdinalsEndNoSentence: a full stop after a number is an ordinal or a
+// decimal ("9. stāvā", the ninth floor), not a sentence's end.
+func TestOrdinalsEndNoSentence(t *testing.T) {
+	d := detector(t, map[string]string{"lv.toml": "[selfharm]\nmethod = '''\nlēkšu no ?devītā stāva\nno {n} stāva\n'''\n[words]\nn = \"9 | 10\"\n"})
+	for _, text := range []string{"lēkšu no 9. stāva", "lēkšu no devītā stāva", "no 10. stāva"} {
+		if a := d.Detect(text); a.SelfHarm == "" {
+			t.Errorf("Detect(%q) = %+v", text, a)
+		}
+	}
+	d = detector(t, map[string]string{"en.toml": "[danger]\nhelp = '''\nhelp $\n'''\n"})
+	if a := d.Detect("help. i am here"); a.Danger == "" {
+		t.Errorf("a full stop after a word no longer ends a sentence: %+v", a)
+	}
+}
