@@ -57,6 +57,58 @@ func TestCorpus(t *testing.T) {
 	t.Log("\n" + b.String())
 }
 
+// The floors of the blind sets: lower than the corpus's figures to ship,
+// since no rule was written from these messages, and high enough that a
+// lexicon that stops generalising fails.
+const (
+	minBlindRecall      = 0.60
+	maxBlindFalseAlarms = 0.20
+)
+
+// TestBlind measures the lexicons on the blind sets in testdata/blind:
+// messages written by hand as people type, by writers who saw neither the
+// lexicons nor the corpora, and never used to write a rule (the other half
+// of each set went into the corpus, and the lexicons were extended from
+// it). Their figures say how the safety net does on messages nobody tuned
+// it on. A miss here is fixed by the concept it shows, in every form, and
+// the line then moves to the corpus, so the blind set stays blind.
+func TestBlind(t *testing.T) {
+	d, err := safety.Load(locales.Safety())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scores []safety.Score
+	for _, lang := range d.Languages() {
+		f, err := os.Open(filepath.Join("testdata", "blind", lang+".txt"))
+		if err != nil {
+			t.Errorf("every lexicon needs a blind set: %v", err)
+			continue
+		}
+		c, err := safety.ReadCorpus(lang, f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := d.Score(c)
+		scores = append(scores, s)
+		for _, v := range s.Wrong {
+			t.Log(lang, v)
+		}
+		dr, sr := s.Recall()
+		if len(c.Danger) < 40 || len(c.SelfHarm) < 20 || len(c.None) < 30 {
+			t.Errorf("blind set %s is too small to measure: %d danger, %d self-harm, %d innocent (want 40, 20, 30)", lang, len(c.Danger), len(c.SelfHarm), len(c.None))
+		}
+		if dr < minBlindRecall || sr < minBlindRecall || s.FalseAlarmRate() > maxBlindFalseAlarms {
+			t.Errorf("%s on its blind set: danger recall %.0f%%, self-harm recall %.0f%%, false alarms %.0f%%: want at least %.0f%% recall and at most %.0f%% false alarms",
+				lang, 100*dr, 100*sr, 100*s.FalseAlarmRate(), 100*minBlindRecall, 100*maxBlindFalseAlarms)
+		}
+	}
+	var b strings.Builder
+	safety.Table(&b, scores)
+	// The corpus's figures to ship are not the blind sets' floors.
+	t.Log("\n" + strings.ReplaceAll(b.String(), "  below the figures to ship", ""))
+}
+
 // lexicon is a small lexicon that uses every part of the format.
 const lexicon = `
 [words]
