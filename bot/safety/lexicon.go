@@ -45,13 +45,48 @@ func Load(fsys fs.FS) (*Detector, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
+	c.finish()
 	return c.d, nil
+}
+
+// finish indexes what lets Detect pass over a rule at once: the lists
+// each pattern can begin an entry of, and the words and lists each part of
+// a rule cannot match without.
+func (c *compiler) finish() {
+	d := c.d
+	d.starts = make([][]int32, len(d.patterns))
+	for _, l := range c.all {
+		l.anywhere = len(l.always) > 0
+		for _, id := range l.one.appendTo(nil) {
+			d.starts[id] = append(d.starts[id], l.id)
+		}
+		for id := range l.byFirst {
+			if !slices.Contains(d.starts[id], l.id) {
+				d.starts[id] = append(d.starts[id], l.id)
+			}
+		}
+	}
+	for i := range d.rules {
+		for j := range d.rules[i].parts {
+			p := &d.rules[i].parts[j]
+			for _, it := range p.items {
+				switch {
+				case it.optional:
+				case it.list == nil && it.pat != boundaryID:
+					p.needWords = append(p.needWords, it.pat)
+				case it.list != nil && !it.list.anywhere:
+					p.needLists = append(p.needLists, it.list.id)
+				}
+			}
+		}
+	}
 }
 
 // compiler turns lexicons into a detector.
 type compiler struct {
 	d    *Detector
 	errs []error
+	all  []*list // every list made, for finish
 	// per file
 	name  string
 	lang  string
@@ -119,7 +154,9 @@ const maxLanguages = 32
 // newList makes an empty list with the next number.
 func (c *compiler) newList() *list {
 	c.d.lists++
-	return &list{id: c.d.lists}
+	l := &list{id: c.d.lists}
+	c.all = append(c.all, l)
+	return l
 }
 
 // list compiles the entries of [words] list key; exact forgives no typo

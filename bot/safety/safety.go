@@ -61,9 +61,12 @@ type item struct {
 // list is a compiled {list}: its one-word entries as a set of patterns,
 // and its entries of several words as sequences.
 type list struct {
-	id    int32 // from 1, for remembering where it matched (scan.memo)
-	one   bitset
-	multi [][]item
+	id int32 // from 1, for remembering where it matched (scan.memo)
+	// anywhere: an entry starts with an optional word, so the list may
+	// match a message that has none of its first words.
+	anywhere bool
+	one      bitset
+	multi    [][]item
 	// byFirst finds the entries of several words by the pattern they
 	// start with; always are those that start with an optional word.
 	byFirst map[int32][]int32
@@ -100,6 +103,9 @@ type part struct {
 	items  []item
 	anchor int
 	back   []int
+	// needWords and needLists are the words and lists the part cannot
+	// match without: a message that has not all of them skips it.
+	needWords, needLists []int32
 }
 
 // rule is one line of a lexicon. Its parts, joined by &, must all match
@@ -138,6 +144,9 @@ type Detector struct {
 	rules      []rule
 	pool       sync.Pool
 	lists      int32 // how many lists were made
+	// starts lists, per pattern, the lists with an entry that begins with
+	// it.
+	starts [][]int32
 }
 
 // span is one token of a scanned message: a folded word in the scan's text,
@@ -166,6 +175,27 @@ type scan struct {
 	// tries the same list at the same word many times.
 	memo     map[uint64]memoSpan
 	memoEnds []int
+	// seen and seenLists hold, per pattern and per list, the number of
+	// the message (gen) in which a word matched it or began one of its
+	// entries: what parts of rules can match at all.
+	seen, seenLists []uint32
+	gen             uint32
+}
+
+// present reports whether the message has every word and list part p
+// needs.
+func (s *scan) present(p *part) bool {
+	for _, id := range p.needWords {
+		if s.seen[id] != s.gen {
+			return false
+		}
+	}
+	for _, l := range p.needLists {
+		if s.seenLists[l] != s.gen {
+			return false
+		}
+	}
+	return true
 }
 
 // memoSpan is where a list's ends at one token are kept in scan.memoEnds.
@@ -208,6 +238,20 @@ func (d *Detector) read(s *scan, text string) {
 		d.lookup(s, s.text[t.from:t.to])
 	}
 	s.at = append(s.at, int32(len(s.hits)))
+	if len(s.seen) != len(d.patterns) {
+		s.seen, s.seenLists, s.gen = make([]uint32, len(d.patterns)), make([]uint32, d.lists+1), 0
+	}
+	if s.gen++; s.gen == 0 { // after 4 billion messages
+		clear(s.seen)
+		clear(s.seenLists)
+		s.gen = 1
+	}
+	for _, id := range s.hits {
+		s.seen[id] = s.gen
+		for _, l := range d.starts[id] {
+			s.seenLists[l] = s.gen
+		}
+	}
 }
 
 // lookup appends the patterns that the word w matches.
@@ -328,6 +372,9 @@ func (d *Detector) findParts(s *scan) {
 			for _, a := range d.anchors[id] {
 				r := &d.rules[a.rule]
 				p := &r.parts[r.primary]
+				if !s.present(p) {
+					continue
+				}
 				for _, b := range p.back {
 					if i := j - b; i >= 0 {
 						s.try(a.rule, int32(r.primary), p.items, i)
@@ -501,6 +548,11 @@ func (s *scan) holds(r *rule, h partHit) bool {
 	from, to := max(0, int(h.from)-reach-8), min(len(s.toks), int(h.to)+reach)
 	mark := len(s.parts)
 	defer func() { s.parts = s.parts[:mark] }()
+	for p := range r.parts {
+		if p != r.primary && !s.present(&r.parts[p]) {
+			return false
+		}
+	}
 	for p := range r.parts {
 		if p == r.primary {
 			continue
