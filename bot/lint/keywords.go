@@ -67,3 +67,42 @@ func (l *linter) words(cmd *flow.Command, id string) []word {
 	}
 	return out
 }
+
+// answers reports a language's name, a reply's label (skip, done, cancel)
+// or a word list (yes, no, cancel, the queue's words) that the safety net
+// raises an alarm for:
+// a person taps or types these to answer, and the alarm would answer
+// instead. A whole-message rule such as "again" or "I quit" easily catches
+// one ("Eesti" one typo from "uuesti", again in Estonian).
+func (l *linter) answers(refs []ref) {
+	if l.opts.Safety == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, r := range refs {
+		// A node's choices may name danger on purpose ("I need help
+		// now"), and a tap sends the choice, not its words.
+		// Commands' keywords are checked by keywords.
+		if r.use == said || r.use == label && strings.HasPrefix(r.what, "node ") || strings.HasPrefix(r.what, "keywords of command") || seen[r.id] {
+			continue
+		}
+		seen[r.id] = true
+		for _, code := range l.cat.Languages() {
+			if !l.cat.Has(code, r.id) {
+				continue
+			}
+			text, _ := l.cat.Text(code, r.id, nil, nil)
+			words := []string{text}
+			if r.use == list {
+				words = strings.Split(text, "|")
+			}
+			for _, w := range words {
+				w = strings.TrimSpace(w)
+				if a := l.opts.Safety.Detect(w); a.Raised() {
+					l.addLocale(code, r.id, Error, "%q, which a person taps or types to answer (%s), raises the alarm %s (lexicon %s): the safety net would answer it instead",
+						w, r.what, strings.Trim(a.Danger+" "+a.SelfHarm, " "), a.Lang)
+				}
+			}
+		}
+	}
+}

@@ -94,6 +94,7 @@ func Check(set *flow.Set, cat *lang.Catalog, opts Options) []Finding {
 	l.reviewed()
 	l.choiceIDs()
 	l.keywords()
+	l.answers(refs)
 	return l.sorted()
 }
 

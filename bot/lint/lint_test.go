@@ -196,6 +196,11 @@ func TestCheck(t *testing.T) {
 			want:  []string{`en.toml:13: keyword "help me" of command "menu" raises the alarm danger.help (lexicon en): the safety net answers it, never the command`},
 		},
 		{
+			name:  "answer word that raises the alarm",
+			edits: []edit{{"locales/en.toml", `"no | n"`, `"no | n | help me"`}},
+			want:  []string{`en.toml:11: "help me", which a person taps or types to answer (reply no), raises the alarm danger.help (lexicon en): the safety net would answer it instead`},
+		},
+		{
 			name:  "keyword that raises the alarm of another language",
 			edits: []edit{{"locales/en.toml", `"forget me"`, `"forget me | pomogite"`}},
 			want:  []string{`en.toml:14: keyword "pomogite" of command "erase" raises the alarm danger.help (lexicon ru): the safety net answers it, never the command`},

@@ -251,7 +251,7 @@ var digraphs = strings.NewReplacer("š", "sh", "Š", "sh", "č", "ch", "Č", "ch
 func sectionName(k kind) string { return k.String() }
 
 func required(seq []item) bool {
-	return slices.ContainsFunc(seq, func(it item) bool { return !it.optional })
+	return slices.ContainsFunc(seq, func(it item) bool { return !it.optional && (it.list != nil || it.pat != boundaryID) })
 }
 
 // addEntry adds one entry to a list: a word to the set, several words to

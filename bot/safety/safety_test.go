@@ -218,6 +218,7 @@ func TestLoadRefusesMistakes(t *testing.T) {
 		"unknown list":  "[danger]\nx = '{nope} & me'",
 		"short stem":    "[danger]\nx = 'a*'",
 		"only optional": "[danger]\nx = '?help'",
+		"only ends":     "[selfharm]\nx = '$ ?again $'",
 		"not with and":  "[not]\nx = 'a & b'",
 		"unknown key":   "[danger]\nx = 'help'\n[dangers]\ny = 'z'",
 		"bad toml":      "[danger\nx = 'help'",
