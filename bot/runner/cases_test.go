@@ -370,7 +370,7 @@ func TestNothingAWaitingOrHeldPersonWritesIsLost(t *testing.T) {
 	code := f.waiting(1)[0].Code
 	f.received(p.addr, "You are number 1 in the queue")
 	menus := f.count(p.addr, f.en("menu.question"))
-	p.say("please hurry, my boss is back at six")
+	p.say("I can write until six tonight")
 	f.received(p.addr, f.en("queue.noted"))
 	p.say("he has the keys")
 	if n := f.count(p.addr, f.en("menu.question")); n != menus {
@@ -408,7 +408,7 @@ func TestNothingAWaitingOrHeldPersonWritesIsLost(t *testing.T) {
 		}
 		alarm = alarm || (l.Who == "s" && strings.HasPrefix(l.Text, "alarm: danger."))
 	}
-	want := []string{"please hurry, my boss is back at six", "he has the keys", "they locked me in", "are you there?", "I am in the kitchen"}
+	want := []string{"I can write until six tonight", "he has the keys", "they locked me in", "are you there?", "I am in the kitchen"}
 	if strings.Join(said, "|") != strings.Join(want, "|") {
 		t.Fatalf("transcript of the person:\n%q\nwant\n%q", said, want)
 	}

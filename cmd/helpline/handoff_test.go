@@ -49,7 +49,7 @@ func testHandoff(t *testing.T, srv *server, redisURL string, p handoffPerson) {
 	if _, _, queue := anna.get("/console/queue"); !strings.Contains(queue, `<tr class="p0" data-code="`+code+`"`) {
 		t.Fatalf("the queue row of a normal case is not marked p0:\n%s", queue)
 	}
-	words := []string{"please hurry, my boss is back at six", "he has the keys", "are you there?", "I am in the kitchen now"}
+	words := []string{"I can write until six tonight", "he has the keys", "are you there?", "I am in the kitchen now"}
 	p.write(words[0])
 	p.until(en("queue.noted"))
 	p.write(words[1])
