@@ -19,6 +19,12 @@ import (
 // exercises every node kind in two languages.
 func mini(t testing.TB) *flow.Engine {
 	t.Helper()
+	return miniWith(t, nil)
+}
+
+// miniWith is mini with the safety net passed through wrap, when not nil.
+func miniWith(t testing.TB, wrap func(flow.Detector) flow.Detector) *flow.Engine {
+	t.Helper()
 	set, err := flow.Load(os.DirFS("testdata/mini/flows"))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +37,11 @@ func mini(t testing.TB) *flow.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := flow.New(set, cat, flow.Options{Detector: d})
+	var det flow.Detector = d
+	if wrap != nil {
+		det = wrap(d)
+	}
+	e, err := flow.New(set, cat, flow.Options{Detector: det})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,23 +413,8 @@ func (c *counting) Detect(text string) bot.Alarm {
 // that raises an alarm runs none, and a message that is no command costs
 // no look at the safety net, which Step takes anyway.
 func TestCommandName(t *testing.T) {
-	set, err := flow.Load(os.DirFS("testdata/mini/flows"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := lang.Load(os.DirFS("testdata/mini/locales"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := safety.Load(os.DirFS("testdata/mini/safety"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &counting{Detector: d}
-	e, err := flow.New(set, cat, flow.Options{Detector: c})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := &counting{}
+	e := miniWith(t, func(d flow.Detector) flow.Detector { c.Detector = d; return c })
 	for text, want := range map[string]string{"/forget": "erase", "/menu": "menu", "help me": "", "hello there": "", "": ""} {
 		if got := e.CommandName(text); got != want {
 			t.Errorf("CommandName(%q) = %q, want %q", text, got, want)
