@@ -102,8 +102,7 @@ type compiler struct {
 func newCompiler() *compiler {
 	d := &Detector{
 		ids:        map[pattern]int32{},
-		words:      map[string][]int32{},
-		deleted:    map[string][]int32{},
+		keys:       map[string]keyed{},
 		otherStems: map[string][]int32{},
 		patterns:   []pattern{{key: boundary}},
 		anchors:    [][]anchor{nil},
@@ -479,15 +478,19 @@ func (c *compiler) intern(p pattern) int32 {
 			c.d.otherStems[p.key[:2]] = append(c.d.otherStems[p.key[:2]], id)
 		}
 	default:
-		c.d.words[p.key] = append(c.d.words[p.key], id)
-		c.d.filter.add(int32(hashSkip(p.key, -1) % filterBits))
+		k := c.d.keys[p.key]
+		k.ids = slices.Insert(k.ids, k.words, id)
+		k.words++
+		c.d.keys[p.key] = k
+		c.d.filterAdd(hashSkip(p.key, -1))
 		if p.typo() {
 			for i := range p.key {
 				v := p.key[:i] + p.key[i+1:]
-				if !slices.Contains(c.d.deleted[v], id) {
-					c.d.deleted[v] = append(c.d.deleted[v], id)
+				if k := c.d.keys[v]; !slices.Contains(k.deleted(), id) {
+					k.ids = append(k.ids, id)
+					c.d.keys[v] = k
 				}
-				c.d.filter.add(int32(hashSkip(v, -1) % filterBits))
+				c.d.filterAdd(hashSkip(v, -1))
 			}
 		}
 	}

@@ -129,12 +129,11 @@ type Detector struct {
 	langs    []string
 	patterns []pattern
 	ids      map[pattern]int32
-	// words finds a word's patterns: exact by its key; deleted by the key
-	// with one letter taken out, for the patterns that forgive a typo.
-	words   map[string][]int32
-	deleted map[string][]int32
-	// filter has a bit set for the hash of every key of words and
-	// deleted, so that most words of a message need no map lookup.
+	// keys finds a word's patterns, in one lookup: those it is, and those
+	// that are it with one letter taken out, which forgive a typo.
+	keys map[string]keyed
+	// filter has bits set for the hash of every key, so that most words
+	// of a message need no map lookup.
 	filter bitset
 	// stems holds the stems by their first two letters: ASCII letters and
 	// digits in the table, any other pair in the map.
@@ -148,6 +147,16 @@ type Detector struct {
 	// it.
 	starts [][]int32
 }
+
+// keyed is what one key finds: ids[:words] are the patterns it is, and
+// ids[words:] the patterns it is with one letter taken out.
+type keyed struct {
+	ids   []int32
+	words int
+}
+
+func (k keyed) patterns() []int32 { return k.ids[:k.words] }
+func (k keyed) deleted() []int32  { return k.ids[k.words:] }
 
 // span is one token of a scanned message: a folded word in the scan's text,
 // or a boundary (from < 0).
@@ -172,14 +181,38 @@ type scan struct {
 	ends []int
 	// memo remembers where each list matched at each token, as a span of
 	// memoEnds: rules share their lists ({me}, {take}), and a message
-	// tries the same list at the same word many times.
-	memo     map[uint64]memoSpan
+	// tries the same list at the same word many times. A list tried in
+	// this message has a slot, slot[list]; its token i is memo[slot*len(toks)+i].
+	memo     []memoSpan
 	memoEnds []int
+	slot     []int32
+	slotGen  []uint32
 	// seen and seenLists hold, per pattern and per list, the number of
 	// the message (gen) in which a word matched it or began one of its
 	// entries: what parts of rules can match at all.
 	seen, seenLists []uint32
 	gen             uint32
+	// ruleGen and ruleOK remember, per rule, whether this message has the
+	// words every part of the rule needs.
+	ruleGen []uint32
+	ruleOK  []bool
+}
+
+// possible reports whether the message has the words every part of rule r
+// needs, working it out once per message.
+func (s *scan) possible(r int32, rl *rule) bool {
+	if s.ruleGen[r] == s.gen {
+		return s.ruleOK[r]
+	}
+	ok := true
+	for i := range rl.parts {
+		if !s.present(&rl.parts[i]) {
+			ok = false
+			break
+		}
+	}
+	s.ruleGen[r], s.ruleOK[r] = s.gen, ok
+	return ok
 }
 
 // present reports whether the message has every word and list part p
@@ -198,8 +231,20 @@ func (s *scan) present(p *part) bool {
 	return true
 }
 
-// memoSpan is where a list's ends at one token are kept in scan.memoEnds.
+// memoSpan is where a list's ends at one token are kept in scan.memoEnds;
+// from is -1 until the list was tried there.
 type memoSpan struct{ from, to int32 }
+
+// memoAt returns where list l's ends at token i are remembered.
+func (s *scan) memoAt(l *list, i int) *memoSpan {
+	if s.slotGen[l.id] != s.gen {
+		s.slotGen[l.id], s.slot[l.id] = s.gen, int32(len(s.memo)/len(s.toks))
+		for range s.toks {
+			s.memo = append(s.memo, memoSpan{-1, -1})
+		}
+	}
+	return &s.memo[int(s.slot[l.id])*len(s.toks)+i]
+}
 
 // Languages lists the languages whose lexicons were loaded, sorted.
 func (d *Detector) Languages() []string { return d.langs }
@@ -215,11 +260,7 @@ func (d *Detector) Detect(text string) bot.Alarm {
 	}
 	defer d.pool.Put(s)
 	d.read(s, text)
-	if s.memo == nil {
-		s.memo = map[uint64]memoSpan{}
-	}
-	clear(s.memo)
-	s.memoEnds = s.memoEnds[:0]
+	s.memo, s.memoEnds = s.memo[:0], s.memoEnds[:0]
 	d.findParts(s)
 	return d.judge(s)
 }
@@ -240,10 +281,14 @@ func (d *Detector) read(s *scan, text string) {
 	s.at = append(s.at, int32(len(s.hits)))
 	if len(s.seen) != len(d.patterns) {
 		s.seen, s.seenLists, s.gen = make([]uint32, len(d.patterns)), make([]uint32, d.lists+1), 0
+		s.slot, s.slotGen = make([]int32, d.lists+1), make([]uint32, d.lists+1)
+		s.ruleGen, s.ruleOK = make([]uint32, len(d.rules)), make([]bool, len(d.rules))
 	}
 	if s.gen++; s.gen == 0 { // after 4 billion messages
 		clear(s.seen)
 		clear(s.seenLists)
+		clear(s.slotGen)
+		clear(s.ruleGen)
 		s.gen = 1
 	}
 	for _, id := range s.hits {
@@ -263,11 +308,12 @@ func (d *Detector) lookup(s *scan, w string) {
 		}
 	}
 	if d.maybe(hashSkip(w, -1)) {
-		for _, id := range d.words[w] {
+		k := d.keys[w]
+		for _, id := range k.patterns() {
 			add(id)
 		}
 		if len(w) >= 4 { // w lacks one letter of a pattern
-			for _, id := range d.deleted[w] {
+			for _, id := range k.deleted() {
 				add(id)
 			}
 		}
@@ -279,12 +325,13 @@ func (d *Detector) lookup(s *scan, w string) {
 			}
 			v := append(append(s.scratch[:0], w[:i]...), w[i+1:]...)
 			s.scratch = v
-			for _, id := range d.words[string(v)] {
+			k := d.keys[string(v)]
+			for _, id := range k.patterns() {
 				if d.patterns[id].typo() {
 					add(id)
 				}
 			}
-			for _, id := range d.deleted[string(v)] {
+			for _, id := range k.deleted() {
 				if within1(d.patterns[id].key, w) {
 					add(id)
 				}
@@ -320,11 +367,31 @@ func alnum(c byte) int {
 	return -1
 }
 
-// filterBits is the size of the lookup filter: a 128 KiB bitset.
-const filterBits = 1 << 20
+// filterBits is the size of the lookup filter, a Bloom filter of two bits
+// a key: 512 KiB, in which the 230,000 keys of the shipped lexicons leave
+// about one word in a hundred to look up for nothing.
+const filterBits = 1 << 22
 
-// maybe reports whether some key of words or deleted may have hash h.
-func (d *Detector) maybe(h uint64) bool { return d.filter.has(int32(h % filterBits)) }
+// filterAdd sets the filter's bits for a key of hash h.
+func (d *Detector) filterAdd(h uint64) {
+	a, b := filterSlots(h)
+	d.filter.add(a)
+	d.filter.add(b)
+}
+
+// maybe reports whether some key may have hash h.
+func (d *Detector) maybe(h uint64) bool {
+	a, b := filterSlots(h)
+	return d.filter.has(a) && d.filter.has(b)
+}
+
+// filterSlots mixes h (FNV's low bits are weak) into the filter's two bits.
+func filterSlots(h uint64) (int32, int32) {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return int32(h % filterBits), int32((h >> 32) % filterBits)
+}
 
 // hashSkip hashes w without its byte at skip (FNV-1a); skip -1 hashes all.
 func hashSkip(w string, skip int) uint64 {
@@ -371,10 +438,10 @@ func (d *Detector) findParts(s *scan) {
 		for _, id := range s.hits[s.at[j]:s.at[j+1]] {
 			for _, a := range d.anchors[id] {
 				r := &d.rules[a.rule]
-				p := &r.parts[r.primary]
-				if !s.present(p) {
+				if !s.possible(a.rule, r) {
 					continue
 				}
+				p := &r.parts[r.primary]
 				for _, b := range p.back {
 					if i := j - b; i >= 0 {
 						s.try(a.rule, int32(r.primary), p.items, i)
@@ -441,8 +508,10 @@ func (s *scan) itemEnds(it item, i int) {
 	}
 	from := len(s.ends)
 	l := it.list
-	key := uint64(l.id)<<32 | uint64(i)
-	if m, ok := s.memo[key]; ok {
+	if !l.anywhere && s.seenLists[l.id] != s.gen {
+		return // no word of the message begins an entry
+	}
+	if m := s.memoAt(l, i); m.from >= 0 {
 		s.ends = append(s.ends, s.memoEnds[m.from:m.to]...)
 		return
 	}
@@ -450,7 +519,7 @@ func (s *scan) itemEnds(it item, i int) {
 		m := memoSpan{int32(len(s.memoEnds)), 0}
 		s.memoEnds = append(s.memoEnds, s.ends[from:]...)
 		m.to = int32(len(s.memoEnds))
-		s.memo[key] = m
+		*s.memoAt(l, i) = m
 	}()
 	hits := s.hits[s.at[i]:s.at[i+1]]
 	for _, id := range hits {
@@ -548,11 +617,6 @@ func (s *scan) holds(r *rule, h partHit) bool {
 	from, to := max(0, int(h.from)-reach-8), min(len(s.toks), int(h.to)+reach)
 	mark := len(s.parts)
 	defer func() { s.parts = s.parts[:mark] }()
-	for p := range r.parts {
-		if p != r.primary && !s.present(&r.parts[p]) {
-			return false
-		}
-	}
 	for p := range r.parts {
 		if p == r.primary {
 			continue

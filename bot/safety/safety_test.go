@@ -283,6 +283,17 @@ func BenchmarkDetect(b *testing.B) {
 			d.Detect(message200)
 		}
 	})
+	b.Run("every corpus and blind line", func(b *testing.B) {
+		msgs := corpusLines(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			for _, m := range msgs {
+				d.Detect(m)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/message")
+	})
 	b.Run("200 characters, danger in the middle", func(b *testing.B) {
 		msg := message200[:100] + " they took my passport " + message200[100:]
 		b.ReportAllocs()
@@ -343,6 +354,31 @@ func TestYoFolds(t *testing.T) {
 			t.Errorf("Detect(%q) = %+v", text, a)
 		}
 	}
+}
+
+// corpusLines reads every line of the corpora and blind sets: the messages
+// of every kind, in every language, as people write them.
+func corpusLines(tb testing.TB) []string {
+	var out []string
+	for _, dir := range []string{"corpus", "blind"} {
+		names, err := filepath.Glob(filepath.Join("testdata", dir, "*.txt"))
+		if err != nil || len(names) == 0 {
+			tb.Fatalf("no %s files: %v", dir, err)
+		}
+		for _, name := range names {
+			f, err := os.Open(name)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			c, err := safety.ReadCorpus(strings.TrimSuffix(filepath.Base(name), ".txt"), f)
+			f.Close()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out = append(append(append(out, c.Danger...), c.SelfHarm...), c.None...)
+		}
+	}
+	return out
 }
 
 // BenchmarkLoad compiles the shipped lexicons, as every start of the
