@@ -55,31 +55,58 @@ func Load(fsys fs.FS) (*Detector, error) {
 func (c *compiler) finish() {
 	d := c.d
 	d.starts = make([][]int32, len(d.patterns))
+	d.lists = make([]listNeeds, len(c.all)+1)
 	for _, l := range c.all {
 		l.anywhere = len(l.always) > 0
 		for _, id := range l.one.appendTo(nil) {
-			d.starts[id] = append(d.starts[id], l.id)
+			d.starts[id] = append(d.starts[id], l.id<<1|1)
 		}
 		for id := range l.byFirst {
-			if !slices.Contains(d.starts[id], l.id) {
-				d.starts[id] = append(d.starts[id], l.id)
+			if !slices.Contains(d.starts[id], l.id<<1|1) {
+				d.starts[id] = append(d.starts[id], l.id<<1)
 			}
+		}
+		n := &d.lists[l.id]
+		n.anywhere = l.anywhere
+		for _, seq := range l.multi {
+			need := d.needed(seq)
+			n.needs = append(n.needs, need)
+			n.free = n.free || len(need) == 0
 		}
 	}
 	for i := range d.rules {
-		for j := range d.rules[i].parts {
-			p := &d.rules[i].parts[j]
+		r := &d.rules[i]
+		var all []item
+		for j := range r.parts {
+			p := &r.parts[j]
+			all = append(all, p.items...)
+			p.needWords = d.needed(p.items)
 			for _, it := range p.items {
-				switch {
-				case it.optional:
-				case it.list == nil && it.pat != boundaryID:
-					p.needWords = append(p.needWords, it.pat)
-				case it.list != nil && !it.list.anywhere:
+				if !it.optional && it.list != nil && !slices.Contains(p.needLists, it.list.id) {
 					p.needLists = append(p.needLists, it.list.id)
 				}
 			}
+			for _, l := range p.needLists {
+				if !slices.Contains(r.needLists, l) {
+					r.needLists = append(r.needLists, l)
+				}
+			}
+		}
+		r.needWords = d.needed(all)
+	}
+}
+
+// needed lists the words a sequence cannot match without: its words that
+// are neither optional nor $, the longest first, as the rarest.
+func (d *Detector) needed(seq []item) []int32 {
+	var out []int32
+	for _, it := range seq {
+		if !it.optional && it.list == nil && it.pat != boundaryID && !slices.Contains(out, it.pat) {
+			out = append(out, it.pat)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b int32) int { return len(d.patterns[b].key) - len(d.patterns[a].key) })
+	return out
 }
 
 // compiler turns lexicons into a detector.
@@ -152,8 +179,7 @@ const maxLanguages = 32
 
 // newList makes an empty list with the next number.
 func (c *compiler) newList() *list {
-	c.d.lists++
-	l := &list{id: c.d.lists}
+	l := &list{id: int32(len(c.all) + 1)}
 	c.all = append(c.all, l)
 	return l
 }

@@ -67,6 +67,10 @@ type list struct {
 	anywhere bool
 	one      bitset
 	multi    [][]item
+	// needs has, per entry of multi, the words it cannot match without;
+	// free says some entry needs none.
+	needs [][]int32
+	free  bool
 	// byFirst finds the entries of several words by the pattern they
 	// start with; always are those that start with an optional word.
 	byFirst map[int32][]int32
@@ -105,7 +109,8 @@ type part struct {
 	back   []int
 	// needWords and needLists are the words and lists the part cannot
 	// match without: a message that has not all of them skips it.
-	needWords, needLists []int32
+	needWords []int32
+	needLists []int32
 }
 
 // rule is one line of a lexicon. Its parts, joined by &, must all match
@@ -118,6 +123,9 @@ type rule struct {
 	langBit uint32 // the language's bit in scan.masked
 	parts   []part
 	primary int
+	// needWords and needLists are what all its parts need together.
+	needWords []int32
+	needLists []int32
 }
 
 // anchor is the primary part of a rule, looked for at a word.
@@ -142,9 +150,10 @@ type Detector struct {
 	anchors    [][]anchor // by pattern ID
 	rules      []rule
 	pool       sync.Pool
-	lists      int32 // how many lists were made
+	lists      []listNeeds // by list id; 0 is none
 	// starts lists, per pattern, the lists with an entry that begins with
-	// it.
+	// it: the list's id<<1, with the low bit set where the pattern is a
+	// one-word entry.
 	starts [][]int32
 }
 
@@ -167,6 +176,7 @@ type partHit struct{ rule, part, from, to int32 }
 
 // scan is the scratch space of one message, reused through a pool.
 type scan struct {
+	d     *Detector
 	buf   []byte
 	text  string
 	toks  []span
@@ -187,11 +197,18 @@ type scan struct {
 	memoEnds []int
 	slot     []int32
 	slotGen  []uint32
-	// seen and seenLists hold, per pattern and per list, the number of
-	// the message (gen) in which a word matched it or began one of its
-	// entries: what parts of rules can match at all.
-	seen, seenLists []uint32
-	gen             uint32
+	// seen has the patterns the words of the message matched, a bitset
+	// small enough to stay in the processor's cache; seenLists and seenOne
+	// hold, per list, the number of the message (gen) in which a word began
+	// one of its entries, or was one of its one-word entries: what parts of
+	// rules can match at all.
+	seen               bitset
+	seenLists, seenOne []uint32
+	gen                uint32
+	// listGen and listOK remember, per list, whether this message has all
+	// the words of one of its entries.
+	listGen []uint32
+	listOK  []bool
 	// ruleGen and ruleOK remember, per rule, whether this message has the
 	// words every part of the rule needs.
 	ruleGen []uint32
@@ -204,12 +221,12 @@ func (s *scan) possible(r int32, rl *rule) bool {
 	if s.ruleGen[r] == s.gen {
 		return s.ruleOK[r]
 	}
-	ok := true
-	for i := range rl.parts {
-		if !s.present(&rl.parts[i]) {
-			ok = false
+	ok := s.all(rl.needWords) // the words first: they cost least to check
+	for _, l := range rl.needLists {
+		if !ok {
 			break
 		}
+		ok = s.listPossible(l)
 	}
 	s.ruleGen[r], s.ruleOK[r] = s.gen, ok
 	return ok
@@ -218,13 +235,50 @@ func (s *scan) possible(r int32, rl *rule) bool {
 // present reports whether the message has every word and list part p
 // needs.
 func (s *scan) present(p *part) bool {
-	for _, id := range p.needWords {
-		if s.seen[id] != s.gen {
+	if !s.all(p.needWords) {
+		return false
+	}
+	for _, l := range p.needLists {
+		if !s.listPossible(l) {
 			return false
 		}
 	}
-	for _, l := range p.needLists {
-		if s.seenLists[l] != s.gen {
+	return true
+}
+
+// listNeeds is what Detect knows of a list before it reads the list: the
+// words each of its entries of several words needs, and whether one needs
+// none.
+type listNeeds struct {
+	needs    [][]int32
+	free     bool
+	anywhere bool
+}
+
+// listPossible reports whether the message has all the words of some
+// entry of list l, working it out once per message.
+func (s *scan) listPossible(l int32) bool {
+	if s.listGen[l] == s.gen {
+		return s.listOK[l]
+	}
+	n := &s.d.lists[l]
+	ok := n.free || s.seenOne[l] == s.gen
+	if !ok && (n.anywhere || s.seenLists[l] == s.gen) {
+		for _, need := range n.needs {
+			if s.all(need) {
+				ok = true
+				break
+			}
+		}
+	}
+	s.listGen[l], s.listOK[l] = s.gen, ok
+	return ok
+}
+
+// all reports whether the message has every word of ids.
+func (s *scan) all(ids []int32) bool {
+	for _, id := range ids {
+		if !s.seen.has(id) {
 			return false
 		}
 	}
@@ -267,6 +321,9 @@ func (d *Detector) Detect(text string) bot.Alarm {
 
 // read tokenizes text and finds the patterns of every token.
 func (d *Detector) read(s *scan, text string) {
+	for _, id := range s.hits { // the last message's
+		s.seen[id/64] = 0
+	}
 	s.buf, s.toks = tokenize(text, s.buf[:0], s.toks[:0])
 	s.text = string(s.buf)
 	s.hits, s.at = s.hits[:0], s.at[:0]
@@ -279,22 +336,30 @@ func (d *Detector) read(s *scan, text string) {
 		d.lookup(s, s.text[t.from:t.to])
 	}
 	s.at = append(s.at, int32(len(s.hits)))
-	if len(s.seen) != len(d.patterns) {
-		s.seen, s.seenLists, s.gen = make([]uint32, len(d.patterns)), make([]uint32, d.lists+1), 0
-		s.slot, s.slotGen = make([]int32, d.lists+1), make([]uint32, d.lists+1)
+	if s.d != d {
+		s.d = d
+		n := len(d.lists)
+		s.seen = make(bitset, (len(d.patterns)+63)/64)
+		s.seenLists, s.seenOne, s.gen = make([]uint32, n), make([]uint32, n), 0
+		s.slot, s.slotGen = make([]int32, n), make([]uint32, n)
+		s.listGen, s.listOK = make([]uint32, n), make([]bool, n)
 		s.ruleGen, s.ruleOK = make([]uint32, len(d.rules)), make([]bool, len(d.rules))
 	}
 	if s.gen++; s.gen == 0 { // after 4 billion messages
-		clear(s.seen)
 		clear(s.seenLists)
+		clear(s.seenOne)
+		clear(s.listGen)
 		clear(s.slotGen)
 		clear(s.ruleGen)
 		s.gen = 1
 	}
 	for _, id := range s.hits {
-		s.seen[id] = s.gen
+		s.seen.add(id)
 		for _, l := range d.starts[id] {
-			s.seenLists[l] = s.gen
+			s.seenLists[l>>1] = s.gen
+			if l&1 != 0 {
+				s.seenOne[l>>1] = s.gen
+			}
 		}
 	}
 }
