@@ -30,6 +30,8 @@ var sessionWords = [...]string{
 	"want", "ways", "within", "work",
 	// Added after version 3 shipped.
 	"hours", "closed",
+	// Added for an alarm raised during the intake.
+	"update",
 }
 
 // wordPlace finds a word's place in sessionWords.

@@ -125,6 +125,10 @@ func (c *checker) alarms() {
 			c.add(g.File, a.a.Line, "alarm %s needs say (the guidance) and call (the offer of help)", a.kind)
 		case c.set.Flows[a.a.Call] == nil:
 			c.add(g.File, a.a.Line, "alarm %s: flow %q does not exist", a.kind, a.a.Call)
+		case a.a.Urgent == "":
+			c.add(g.File, a.a.Line, "alarm %s needs urgent: the node of %s that asks for a counsellor at once", a.kind, a.a.Call)
+		case c.set.Flows[a.a.Call].Nodes[a.a.Urgent] == nil || c.set.Flows[a.a.Call].Nodes[a.a.Urgent].Handoff == nil:
+			c.add(g.File, a.a.Line, "alarm %s: urgent %q is not a node of %s that hands off", a.kind, a.a.Urgent, a.a.Call)
 		}
 	}
 }
@@ -203,7 +207,9 @@ func (c *checker) node(f *Flow, n *Node) {
 		case cs.If == nil:
 		case cs.If.Open != nil && (cs.If.Var != "" || cs.If.ops() != 1):
 			c.add(f.File, cs.Line, "node %q: a condition on the opening hours (open) takes no var and no other comparison", n.ID)
-		case cs.If.Open == nil && (cs.If.Var == "" || cs.If.ops() != 1):
+		case cs.If.Waiting != nil && (cs.If.Var != "" || cs.If.ops() != 1):
+			c.add(f.File, cs.Line, "node %q: a condition on a waiting request (waiting) takes no var and no other comparison", n.ID)
+		case cs.If.Open == nil && cs.If.Waiting == nil && (cs.If.Var == "" || cs.If.ops() != 1):
 			c.add(f.File, cs.Line, "node %q: a condition needs a var and exactly one comparison", n.ID)
 		}
 	}

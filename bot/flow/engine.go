@@ -82,6 +82,9 @@ type Engine struct {
 	numbered map[string]bool
 	// handsOff holds the flows that ask for a counsellor.
 	handsOff map[string]bool
+	// toCounsellor holds the nodes ("flow/node") from which a flow asks for
+	// a counsellor before it asks anything else.
+	toCounsellor map[string]bool
 	// series places the questions of a series, by flow/node; kinds marks
 	// the choices that forget the person.
 	series map[string]place
@@ -103,28 +106,32 @@ func New(set *Set, msgs Messages, opts Options) (*Engine, error) {
 		opts.Pause = 24 * time.Hour
 	}
 	e := &Engine{
-		set:       set,
-		msgs:      msgs,
-		opts:      opts,
-		langs:     msgs.Languages(),
-		slash:     map[string]*Command{},
-		keywords:  map[string]*Command{},
-		labels:    map[string]map[string]string{},
-		yes:       map[string]bool{},
-		no:        map[string]bool{},
-		words:     map[string]*yesNo{},
-		countries: map[string]string{},
-		cancel:    map[string]bool{},
-		place:     map[string]bool{},
-		numbered:  map[string]bool{},
-		handsOff:  map[string]bool{},
-		series:    findSeries(set),
-		kinds:     findKinds(set),
+		set:          set,
+		msgs:         msgs,
+		opts:         opts,
+		langs:        msgs.Languages(),
+		slash:        map[string]*Command{},
+		keywords:     map[string]*Command{},
+		labels:       map[string]map[string]string{},
+		yes:          map[string]bool{},
+		no:           map[string]bool{},
+		words:        map[string]*yesNo{},
+		countries:    map[string]string{},
+		cancel:       map[string]bool{},
+		place:        map[string]bool{},
+		numbered:     map[string]bool{},
+		handsOff:     map[string]bool{},
+		toCounsellor: map[string]bool{},
+		series:       findSeries(set),
+		kinds:        findKinds(set),
 	}
 	for id, f := range set.Flows {
 		for _, n := range f.Nodes {
 			if n.Handoff != nil {
 				e.handsOff[id] = true
+			}
+			if set.reaches(f, n.ID, func(n *Node) bool { return n.Handoff != nil }, map[*Node]bool{}) {
+				e.toCounsellor[id+"/"+n.ID] = true
 			}
 		}
 	}

@@ -53,11 +53,14 @@ type Alarms struct {
 
 // Alarm is the answer to one kind of alarm: Say at once, then the flow Call
 // offers help and returns to where the person was. A person who waits for a
-// counsellor or is with one hears Say only.
+// counsellor or is with one hears Say only. A person already on the way to
+// a counsellor (answering the intake) is not asked whether they want one:
+// Urgent, a node of Call that hands off, asks for one at once.
 type Alarm struct {
-	Line int    `yaml:"-"`
-	Say  string `yaml:"say"`
-	Call string `yaml:"call"`
+	Line   int    `yaml:"-"`
+	Say    string `yaml:"say"`
+	Call   string `yaml:"call"`
+	Urgent string `yaml:"urgent"`
 }
 
 // CaseReplies are the message IDs of what the engine says about a case.
@@ -271,6 +274,17 @@ type Cond struct {
 	// the opening hours (Options.Open); it takes no variable. A flow asks
 	// it before questions that only a counsellor would read.
 	Open *bool `yaml:"open"`
+	// Waiting holds when the person's request already waits for a
+	// counsellor (true) or not (false); it takes no variable. An alarm
+	// raised during the intake asks for a counsellor before the intake
+	// ends (commands.yaml, alarms).
+	Waiting *bool `yaml:"waiting"`
+}
+
+// Facts are what a condition may ask besides the variables.
+type Facts struct {
+	Open    bool // counsellors are at work, by the opening hours
+	Waiting bool // the person's request waits for a counsellor
 }
 
 // Handoff asks for a counsellor.
@@ -408,12 +422,15 @@ func num(s string) float64 {
 	return f
 }
 
-// Holds evaluates c against vars, with open saying whether counsellors
-// are at work. A number comparison with a variable that holds no number is
-// false: an age the person skipped is not under 18.
-func (c *Cond) Holds(vars map[string]string, open bool) bool {
-	if c.Open != nil {
-		return open == *c.Open
+// Holds evaluates c against vars and the facts. A number comparison with a
+// variable that holds no number is false: an age the person skipped is not
+// under 18.
+func (c *Cond) Holds(vars map[string]string, f Facts) bool {
+	switch {
+	case c.Open != nil:
+		return f.Open == *c.Open
+	case c.Waiting != nil:
+		return f.Waiting == *c.Waiting
 	}
 	v, set := vars[c.Var]
 	if c.Gt != nil || c.Gte != nil || c.Lt != nil || c.Lte != nil {
@@ -450,7 +467,7 @@ func (c *Cond) Holds(vars map[string]string, open bool) bool {
 // ops counts the comparisons c sets; a valid condition has exactly one.
 func (c *Cond) ops() int {
 	n := 0
-	for _, set := range []bool{c.Eq != nil, c.Ne != nil, c.In != nil, c.Gt != nil, c.Gte != nil, c.Lt != nil, c.Lte != nil, c.IsSet != nil, c.Open != nil} {
+	for _, set := range []bool{c.Eq != nil, c.Ne != nil, c.In != nil, c.Gt != nil, c.Gte != nil, c.Lt != nil, c.Lte != nil, c.IsSet != nil, c.Open != nil, c.Waiting != nil} {
 		if set {
 			n++
 		}

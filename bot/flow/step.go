@@ -71,7 +71,7 @@ func (st *stepper) step(in bot.Inbound, now time.Time) {
 			// No hint said which language: the words themselves do.
 			s.Lang = a.Lang
 		}
-		st.alarm(a)
+		st.alarm(a, norm)
 		return
 	}
 	switch s.Case.State {
@@ -113,9 +113,10 @@ func (st *stepper) step(in bot.Inbound, now time.Time) {
 
 // alarm answers danger or self-harm, whatever the person was doing: the
 // guidance at once, then, for a person with no counsellor yet, the offer
-// of an urgent one. Self-harm has its own answer, also when the message
-// shows danger too. A waiting or held person's case learns why.
-func (st *stepper) alarm(a bot.Alarm) {
+// of an urgent one, or, for one already on the way to a counsellor, the
+// urgent request at once. Self-harm has its own answer, also when the
+// message shows danger too. A waiting or held person's case learns why.
+func (st *stepper) alarm(a bot.Alarm, norm string) {
 	s, g := st.s, &st.e.set.Global.Alarms
 	ans, count := g.Danger, "danger"
 	if a.SelfHarm != "" {
@@ -139,6 +140,17 @@ func (st *stepper) alarm(a bot.Alarm) {
 			st.run()
 		}
 	case bot.NoCase:
+		if st.onTheWay() {
+			// Answering the intake: they asked for a counsellor already.
+			// The request goes now, urgent, with what they wrote (the
+			// answer to a question that takes words, else a note) and what
+			// they answered so far. Then the intake goes on where it was,
+			// and what they answer still reaches the card.
+			st.keepWords(norm)
+			s.Stack = append(s.Stack, bot.Frame{Flow: ans.Call, Node: ans.Urgent})
+			st.run()
+			return
+		}
 		if len(s.Stack) == 0 {
 			// At rest: when the offer is answered the person lands on
 			// the menu, not on nothing.
@@ -147,6 +159,39 @@ func (st *stepper) alarm(a bot.Alarm) {
 		}
 		st.call(ans.Call)
 	}
+}
+
+// onTheWay reports whether the flows under the current question go on to a
+// counsellor once it is answered, asking nothing more: the intake, called
+// by the flow that hands the person off after it.
+func (st *stepper) onTheWay() bool {
+	stack := st.s.Stack
+	for i := len(stack) - 2; i >= 0; i-- {
+		if st.e.toCounsellor[stack[i].Flow+"/"+stack[i].Node] {
+			return true
+		}
+	}
+	return false
+}
+
+// keepWords keeps a message that raised an alarm for the counsellor: as
+// the answer of a question that takes words, or else as a note of the
+// flow, whatever its length (it is no mistyped answer).
+func (st *stepper) keepWords(norm string) {
+	s := st.s
+	top := s.Stack[len(s.Stack)-1]
+	f := st.e.set.Flows[top.Flow]
+	if f == nil {
+		return
+	}
+	if n := f.Nodes[top.Node]; n != nil && n.Input != nil && n.Input.Type == "text" {
+		if next, ok := st.input(f, n, st.in.Text, norm); ok {
+			s.Retries = 0
+			st.jump(next)
+			return
+		}
+	}
+	st.addNote(f)
 }
 
 // held takes a message while a counsellor holds the case: it goes to the
@@ -419,7 +464,7 @@ func (st *stepper) run() {
 			st.ask(f, n)
 			return
 		case len(n.Branch) > 0:
-			st.jump(branch(n, s.Vars, st.open()))
+			st.jump(branch(n, s.Vars, Facts{Open: st.open(), Waiting: s.Case.State == bot.Waiting}))
 		case n.Call != "":
 			top.Node = n.Next
 			s.Stack = append(s.Stack, bot.Frame{Flow: n.Call, Node: st.e.set.Flows[n.Call].Start})
@@ -432,9 +477,9 @@ func (st *stepper) run() {
 }
 
 // branch returns the target of the first case that holds, or the node's Next.
-func branch(n *Node, vars map[string]string, open bool) string {
+func branch(n *Node, vars map[string]string, f Facts) string {
 	for _, c := range n.Branch {
-		if c.If == nil || c.If.Holds(vars, open) {
+		if c.If == nil || c.If.Holds(vars, f) {
 			return c.Next
 		}
 	}
@@ -836,7 +881,14 @@ func (st *stepper) toggle(k, value string) {
 // takes such notes: three words or more are something the person wanted
 // to say, not a mistyped answer.
 func (st *stepper) note(f *Flow, norm string) {
-	if f.Notes == "" || st.in.Text == "" || len(strings.Fields(norm)) < 3 {
+	if len(strings.Fields(norm)) >= 3 {
+		st.addNote(f)
+	}
+}
+
+// addNote adds the message to the notes of flow f, if it takes notes.
+func (st *stepper) addNote(f *Flow) {
+	if f.Notes == "" || st.in.Text == "" {
 		return
 	}
 	text := strings.TrimSpace(st.in.Text)

@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -422,5 +423,43 @@ func TestCommandName(t *testing.T) {
 	}
 	if c.n != 2 {
 		t.Errorf("the safety net was asked %d times, want 2 (the two commands)", c.n)
+	}
+}
+
+// TestAlarmNeedsAnUrgentHandoff: an alarm names the node of its flow that
+// asks for a counsellor at once, for a person already in the intake; the
+// flows do not load without one, or with one that hands off nothing.
+func TestAlarmNeedsAnUrgentHandoff(t *testing.T) {
+	files := map[string][]byte{}
+	dir := "testdata/mini/flows"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = b
+	}
+	global := string(files["commands.yaml"])
+	for name, want := range map[string]string{
+		", urgent: handoff}": "needs urgent",
+		", urgent: offer}":   "is not a node of danger that hands off",
+		", urgent: nowhere}": "is not a node of danger that hands off",
+	} {
+		files["commands.yaml"] = []byte(strings.Replace(global, ", urgent: handoff}", name, 1))
+		if name == ", urgent: handoff}" {
+			files["commands.yaml"] = []byte(strings.Replace(global, ", urgent: handoff}", "}", 1))
+		}
+		set, err := flow.Load(fstestFS(files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := fmt.Sprint(set.Check())
+		if !strings.Contains(errs, want) {
+			t.Errorf("danger alarm with %q: got %v, want %q", name, errs, want)
+		}
 	}
 }
