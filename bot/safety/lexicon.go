@@ -7,6 +7,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -21,6 +23,9 @@ type lexicon struct {
 	Danger   map[string]string `toml:"danger"`
 	SelfHarm map[string]string `toml:"selfharm"`
 	Not      map[string]string `toml:"not"`
+	// Typing names, per letter, how people type it in Latin letters
+	// besides its transliteration: Bulgarian ъ as a, u or y.
+	Typing map[string]string `toml:"typing"`
 }
 
 // Load reads every *.toml file at the top of fsys, one lexicon per language
@@ -124,6 +129,10 @@ type compiler struct {
 	// first uses them.
 	words map[string]string
 	exact map[string]*list
+	// typing is the file's [typing]: the other Latin typings of a letter;
+	// typed lists its letters in order.
+	typing map[rune][]string
+	typed  []rune
 }
 
 func newCompiler() *compiler {
@@ -144,7 +153,7 @@ func (c *compiler) errorf(format string, args ...any) {
 // file compiles one language's lexicon.
 func (c *compiler) file(lang, name string, src []byte) {
 	c.name, c.lang, c.lists = name, lang, map[string]*list{}
-	c.words, c.exact = map[string]string{}, map[string]*list{}
+	c.words, c.exact, c.typing, c.typed = map[string]string{}, map[string]*list{}, map[rune][]string{}, nil
 	var lx lexicon
 	md, err := toml.Decode(string(src), &lx)
 	if err != nil {
@@ -152,7 +161,26 @@ func (c *compiler) file(lang, name string, src []byte) {
 		return
 	}
 	for _, k := range md.Undecoded() {
-		c.errorf("unknown key %s: a lexicon has [words], [danger], [selfharm] and [not]", k)
+		c.errorf("unknown key %s: a lexicon has [words], [danger], [selfharm], [not] and [typing]", k)
+	}
+	for _, letter := range sortedKeys(lx.Typing) {
+		r := []rune(letter)
+		if len(r) != 1 || !unicode.IsLetter(r[0]) || r[0] < utf8.RuneSelf {
+			c.errorf("[typing] %q: a key is one letter that is not Latin", letter)
+			continue
+		}
+		for _, t := range strings.Split(lx.Typing[letter], "|") {
+			t = strings.TrimSpace(t)
+			if t == "" || strings.ContainsFunc(t, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9') }) {
+				c.errorf("[typing] %s: %q is not Latin letters", letter, t)
+				continue
+			}
+			l := unicode.ToLower(r[0])
+			if c.typing[l] == nil {
+				c.typed = append(c.typed, l)
+			}
+			c.typing[l] = append(c.typing[l], t)
+		}
 	}
 	if len(c.d.langs) == maxLanguages {
 		c.errorf("more than %d languages", maxLanguages)
@@ -484,7 +512,64 @@ func (c *compiler) word(tok string) ([]item, error) {
 		p.stem = true
 		last.pat = c.intern(p)
 	}
+	if len(items) == 1 {
+		items = c.typings(tok, items[0], stem)
+	}
 	return items, nil
+}
+
+// typings makes the item of a one-word tok match the other ways its
+// letters are typed ([typing]): Bulgarian "дълг" is also dalg, dulg and
+// dylg. Each letter is typed one way through the word. It returns base
+// alone when there is no other typing.
+func (c *compiler) typings(tok string, base item, stem bool) []item {
+	forms := []string{tok}
+	for _, r := range c.typed {
+		if !strings.ContainsFunc(tok, func(x rune) bool { return unicode.ToLower(x) == r }) {
+			continue
+		}
+		for _, f := range forms {
+			for _, a := range c.typing[r] {
+				var b strings.Builder
+				for _, x := range f {
+					if unicode.ToLower(x) == r {
+						b.WriteString(a)
+					} else {
+						b.WriteRune(x)
+					}
+				}
+				forms = append(forms, b.String())
+			}
+		}
+	}
+	ids := []int32{base.pat}
+	for _, f := range forms[1:] {
+		buf, toks := tokenize(f, nil, nil)
+		var words []span
+		for _, t := range toks {
+			if t.from >= 0 {
+				words = append(words, t)
+			}
+		}
+		if len(words) != 1 { // the typing split the word
+			continue
+		}
+		// A typing forgives no typo: one letter typed another way
+		// already stands where a typo would, and "vyrza" forgiving one
+		// more would reach viza.
+		p := pattern{key: string(buf[words[0].from:words[0].to]), exact: true, stem: stem}
+		if id := c.intern(p); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 1 {
+		return []item{base}
+	}
+	l := c.newList()
+	for _, id := range ids {
+		l.one.add(id)
+	}
+	return []item{{pat: -1, list: l}}
 }
 
 // intern returns the ID of p, indexing a new pattern for lookup.

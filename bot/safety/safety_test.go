@@ -491,3 +491,34 @@ func TestOrdinalsEndNoSentence(t *testing.T) {
 		t.Errorf("a full stop after a word no longer ends a sentence: %+v", a)
 	}
 }
+
+// TestTypings: a letter named in [typing] matches each way it is typed, in
+// every word of its own lexicon, exactly; other lexicons' words do not get
+// the typings, and a key that is not one non-Latin letter is refused.
+func TestTypings(t *testing.T) {
+	d := detector(t, map[string]string{
+		"bg.toml": "[typing]\n\"ъ\" = \"a | u | y\"\n\"ж\" = \"j\"\n[danger]\ndebt = '''\nдълг & жилище\n'''\n",
+		"ru.toml": "[danger]\nviolence = '''\nмуж бьёт\n'''\n",
+	})
+	for _, text := range []string{"дълг жилище", "dalg jilishte", "dulg zhilishte", "dylg jilishte", "DALG JILISHTE", "dlg zhilishte"} {
+		if a := d.Detect(text); a.Danger != "danger.debt" {
+			t.Errorf("Detect(%q) = %+v, want danger.debt", text, a)
+		}
+	}
+	// дълг folds to dlg, three letters: only its typings reach it, and
+	// they forgive no typo.
+	for _, text := range []string{"dolg jilishte", "dakg jilishte", "dalk jilishte"} {
+		if a := d.Detect(text); a.Raised() {
+			t.Errorf("Detect(%q) = %+v: a typing forgave a typo", text, a)
+		}
+	}
+	if a := d.Detect("muj byot"); a.Raised() {
+		t.Errorf("the Bulgarian typing of ж reached the Russian lexicon: %+v", a)
+	}
+	for _, bad := range []string{"\"ab\" = \"a\"", "\"a\" = \"b\"", "\"ъ\" = \"ä\"", "\"ъ\" = \" | \""} {
+		_, err := safety.Load(fstest.MapFS{"bg.toml": {Data: []byte("[typing]\n" + bad + "\n[danger]\nx = '''\nдълг\n'''\n")}})
+		if err == nil || !strings.Contains(err.Error(), "[typing]") {
+			t.Errorf("[typing] %s loaded: %v", bad, err)
+		}
+	}
+}
