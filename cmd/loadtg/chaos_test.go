@@ -15,9 +15,6 @@ import (
 // waits 10s or more for a reply. The helpline is built without the race
 // detector: it runs as a real child process, killed for real.
 func TestChaos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the chaos run takes about a minute and a half")
-	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed (apt-get install redis-server): the chaos test needs a real Redis")
 	}
