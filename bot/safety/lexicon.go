@@ -55,8 +55,8 @@ func Load(fsys fs.FS) (*Detector, error) {
 }
 
 // finish indexes what lets Detect pass over a rule at once: the lists
-// each pattern can begin an entry of, and the words and lists each part of
-// a rule cannot match without.
+// each pattern can begin an entry of, what words each list's entries need,
+// and the words and lists each rule cannot match without.
 func (c *compiler) finish() {
 	d := c.d
 	d.starts = make([][]int32, len(d.patterns))
@@ -82,22 +82,15 @@ func (c *compiler) finish() {
 	for i := range d.rules {
 		r := &d.rules[i]
 		var all []item
-		for j := range r.parts {
-			p := &r.parts[j]
+		for _, p := range r.parts {
 			all = append(all, p.items...)
-			p.needWords = d.needed(p.items)
-			for _, it := range p.items {
-				if !it.optional && it.list != nil && !slices.Contains(p.needLists, it.list.id) {
-					p.needLists = append(p.needLists, it.list.id)
-				}
-			}
-			for _, l := range p.needLists {
-				if !slices.Contains(r.needLists, l) {
-					r.needLists = append(r.needLists, l)
-				}
-			}
 		}
 		r.needWords = d.needed(all)
+		for _, it := range all {
+			if !it.optional && it.list != nil && !slices.Contains(r.needLists, it.list.id) {
+				r.needLists = append(r.needLists, it.list.id)
+			}
+		}
 	}
 }
 

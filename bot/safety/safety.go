@@ -107,10 +107,6 @@ type part struct {
 	items  []item
 	anchor int
 	back   []int
-	// needWords and needLists are the words and lists the part cannot
-	// match without: a message that has not all of them skips it.
-	needWords []int32
-	needLists []int32
 }
 
 // rule is one line of a lexicon. Its parts, joined by &, must all match
@@ -123,7 +119,8 @@ type rule struct {
 	langBit uint32 // the language's bit in scan.masked
 	parts   []part
 	primary int
-	// needWords and needLists are what all its parts need together.
+	// needWords and needLists are the words and lists its parts cannot
+	// match without: a message that lacks one passes the rule over.
 	needWords []int32
 	needLists []int32
 }
@@ -230,20 +227,6 @@ func (s *scan) possible(r int32, rl *rule) bool {
 	}
 	s.ruleGen[r], s.ruleOK[r] = s.gen, ok
 	return ok
-}
-
-// present reports whether the message has every word and list part p
-// needs.
-func (s *scan) present(p *part) bool {
-	if !s.all(p.needWords) {
-		return false
-	}
-	for _, l := range p.needLists {
-		if !s.listPossible(l) {
-			return false
-		}
-	}
-	return true
 }
 
 // listNeeds is what Detect knows of a list before it reads the list: the
