@@ -67,10 +67,6 @@ type list struct {
 	anywhere bool
 	one      bitset
 	multi    [][]item
-	// needs has, per entry of multi, the words it cannot match without;
-	// free says some entry needs none.
-	needs [][]int32
-	free  bool
 	// byFirst finds the entries of several words by the pattern they
 	// start with; always are those that start with an optional word.
 	byFirst map[int32][]int32
