@@ -444,22 +444,19 @@ func TestAlarmNeedsAnUrgentHandoff(t *testing.T) {
 		files[e.Name()] = b
 	}
 	global := string(files["commands.yaml"])
-	for name, want := range map[string]string{
-		", urgent: handoff}": "needs urgent",
-		", urgent: offer}":   "is not a node of danger that hands off",
-		", urgent: nowhere}": "is not a node of danger that hands off",
+	for _, c := range []struct{ alarm, want string }{
+		{"{say: danger.now, call: danger}", "needs urgent"},
+		{"{say: danger.now, call: danger, urgent: offer}", "is not a node of danger that hands off"},
+		{"{say: danger.now, call: danger, urgent: nowhere}", "is not a node of danger that hands off"},
 	} {
-		files["commands.yaml"] = []byte(strings.Replace(global, ", urgent: handoff}", name, 1))
-		if name == ", urgent: handoff}" {
-			files["commands.yaml"] = []byte(strings.Replace(global, ", urgent: handoff}", "}", 1))
-		}
+		files["commands.yaml"] = []byte(strings.Replace(global, "{say: danger.now, call: danger, urgent: handoff}", c.alarm, 1))
 		set, err := flow.Load(fstestFS(files))
 		if err != nil {
 			t.Fatal(err)
 		}
 		errs := fmt.Sprint(set.Check())
-		if !strings.Contains(errs, want) {
-			t.Errorf("danger alarm with %q: got %v, want %q", name, errs, want)
+		if !strings.Contains(errs, c.want) {
+			t.Errorf("danger alarm %s: got %v, want %q", c.alarm, errs, c.want)
 		}
 	}
 }
